@@ -1,0 +1,238 @@
+/* Environment variables and command-line flags -> one struct config. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char config_usage[] =
+	"usage: marketplace [--help] [--version] <command> [flags]\n"
+	"\n"
+	"commands:\n"
+	"  serve               apply pending migrations (unless --no-migrate), then serve HTTP\n"
+	"  migrate             apply pending migrations and exit\n"
+	"  create-admin EMAIL  create an administrator; the password is read from stdin\n"
+	"\n"
+	"flags (each overrides the environment variable named beside it):\n"
+	"  --database-url URL        MARKETPLACE_DATABASE_URL (default: dbname=marketplace)\n"
+	"  --database-read-url URL   MARKETPLACE_DATABASE_READ_URL (default: the database url)\n"
+	"  --listen HOST:PORT        MARKETPLACE_LISTEN (default: 127.0.0.1:8080)\n"
+	"  --threads N               MARKETPLACE_THREADS (default: number of cores)\n"
+	"  --db-pool N               MARKETPLACE_DB_POOL (default: 8 connections per thread)\n"
+	"  --bootstrap-admin E:P     MARKETPLACE_BOOTSTRAP_ADMIN\n"
+	"  --tls-cert FILE           MARKETPLACE_TLS_CERT\n"
+	"  --tls-key FILE            MARKETPLACE_TLS_KEY\n"
+	"  --log LEVEL               MARKETPLACE_LOG: debug, info, warn, error (default: info)\n"
+	"  --header-timeout MS       MARKETPLACE_HEADER_TIMEOUT_MS (default: 10000)\n"
+	"  --idle-timeout S          MARKETPLACE_IDLE_TIMEOUT_S (default: 60)\n"
+	"  --query-timeout MS        MARKETPLACE_QUERY_TIMEOUT_MS (default: 5000)\n"
+	"  --shutdown-timeout MS     MARKETPLACE_SHUTDOWN_TIMEOUT_MS (default: 10000)\n"
+	"  --no-migrate              serve without applying migrations\n";
+
+enum value_kind { V_STRING, V_INT, V_LISTEN, V_LOG };
+
+struct option_spec {
+	const char *flag;
+	const char *env;
+	enum value_kind kind;
+	size_t offset;
+	int min, max; /* for V_INT */
+};
+
+#define OPT(flag, env, kind, field, lo, hi) {flag, env, kind, offsetof(struct config, field), lo, hi}
+
+static const struct option_spec options[] = {
+	OPT("--database-url", "MARKETPLACE_DATABASE_URL", V_STRING, database_url, 0, 0),
+	OPT("--database-read-url", "MARKETPLACE_DATABASE_READ_URL", V_STRING, database_read_url, 0, 0),
+	OPT("--listen", "MARKETPLACE_LISTEN", V_LISTEN, listen_port, 0, 0),
+	OPT("--threads", "MARKETPLACE_THREADS", V_INT, threads, 1, 256),
+	OPT("--db-pool", "MARKETPLACE_DB_POOL", V_INT, db_pool, 1, 256),
+	OPT("--bootstrap-admin", "MARKETPLACE_BOOTSTRAP_ADMIN", V_STRING, bootstrap_admin, 0, 0),
+	OPT("--tls-cert", "MARKETPLACE_TLS_CERT", V_STRING, tls_cert, 0, 0),
+	OPT("--tls-key", "MARKETPLACE_TLS_KEY", V_STRING, tls_key, 0, 0),
+	OPT("--log", "MARKETPLACE_LOG", V_LOG, log_level, 0, 0),
+	OPT("--header-timeout", "MARKETPLACE_HEADER_TIMEOUT_MS", V_INT, header_timeout_ms, 100, 600000),
+	OPT("--idle-timeout", "MARKETPLACE_IDLE_TIMEOUT_S", V_INT, idle_timeout_s, 1, 3600),
+	OPT("--query-timeout", "MARKETPLACE_QUERY_TIMEOUT_MS", V_INT, query_timeout_ms, 10, 600000),
+	OPT("--shutdown-timeout", "MARKETPLACE_SHUTDOWN_TIMEOUT_MS", V_INT, shutdown_timeout_ms, 0, 600000),
+};
+
+static bool parse_int(const char *text, int min, int max, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
+		return false;
+	*out = (int)v;
+	return true;
+}
+
+/* "host:port", "[v6]:port" or ":port"; the host must be numeric (no lookup on start). */
+static bool parse_listen(const char *text, struct config *cfg)
+{
+	const char *colon = strrchr(text, ':');
+	if (colon == NULL)
+		return false;
+	const char *host = text;
+	size_t host_len = (size_t)(colon - text);
+	if (host_len >= 2 && host[0] == '[' && host[host_len - 1] == ']') {
+		host++;
+		host_len -= 2;
+	}
+	if (host_len >= sizeof cfg->listen_host)
+		return false;
+	if (!parse_int(colon + 1, 1, 65535, &cfg->listen_port))
+		return false;
+	memcpy(cfg->listen_host, host, host_len);
+	cfg->listen_host[host_len] = '\0';
+	if (host_len == 0)
+		strcpy(cfg->listen_host, "0.0.0.0");
+	return true;
+}
+
+static bool apply(struct config *cfg, const struct option_spec *o, const char *value,
+		  const char *source, char *err, size_t errlen)
+{
+	char *field = (char *)cfg + o->offset;
+	bool ok = true;
+	switch (o->kind) {
+	case V_STRING:
+		ok = value[0] != '\0';
+		if (ok)
+			*(const char **)(void *)field = value;
+		break;
+	case V_INT:
+		ok = parse_int(value, o->min, o->max, (int *)(void *)field);
+		break;
+	case V_LISTEN:
+		ok = parse_listen(value, cfg);
+		break;
+	case V_LOG:
+		ok = log_parse_level(value, (enum log_level *)(void *)field);
+		break;
+	}
+	if (!ok) {
+		if (o->kind == V_INT)
+			snprintf(err, errlen, "invalid value '%s' for %s: expected an integer from %d to %d",
+				 value, source, o->min, o->max);
+		else
+			snprintf(err, errlen, "invalid value '%s' for %s", value, source);
+	}
+	return ok;
+}
+
+static void set_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->database_url = "dbname=marketplace";
+	strcpy(cfg->listen_host, "127.0.0.1");
+	cfg->listen_port = 8080;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	cfg->threads = cores > 0 && cores <= 256 ? (int)cores : 1;
+	cfg->db_pool = 8;
+	cfg->log_level = LOG_INFO;
+	cfg->header_timeout_ms = 10000;
+	cfg->idle_timeout_s = 60;
+	cfg->query_timeout_ms = 5000;
+	cfg->shutdown_timeout_ms = 10000;
+}
+
+static const struct option_spec *find_flag(const char *arg, const char **inline_value)
+{
+	for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
+		size_t n = strlen(options[i].flag);
+		if (strncmp(arg, options[i].flag, n) != 0)
+			continue;
+		if (arg[n] == '\0') {
+			*inline_value = NULL;
+			return &options[i];
+		}
+		if (arg[n] == '=') {
+			*inline_value = arg + n + 1;
+			return &options[i];
+		}
+	}
+	return NULL;
+}
+
+static const struct {
+	const char *name;
+	enum command command;
+} commands[] = {
+	{"serve", CMD_SERVE}, {"migrate", CMD_MIGRATE}, {"create-admin", CMD_CREATE_ADMIN},
+	{"--help", CMD_HELP}, {"-h", CMD_HELP}, {"help", CMD_HELP}, {"--version", CMD_VERSION},
+};
+
+bool config_load(struct config *cfg, int argc, char **argv, config_getenv_fn env,
+		 char *err, size_t errlen)
+{
+	set_defaults(cfg);
+	for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
+		const char *value = env(options[i].env);
+		if (value != NULL && !apply(cfg, &options[i], value, options[i].env, err, errlen))
+			return false;
+	}
+
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		const char *value;
+		const struct option_spec *o;
+		if (strcmp(arg, "--no-migrate") == 0) {
+			cfg->no_migrate = true;
+		} else if ((o = find_flag(arg, &value)) != NULL) {
+			if (value == NULL) {
+				if (i + 1 >= argc) {
+					snprintf(err, errlen, "flag %s needs a value", o->flag);
+					return false;
+				}
+				value = argv[++i];
+			}
+			if (!apply(cfg, o, value, o->flag, err, errlen))
+				return false;
+		} else if (arg[0] == '-' && cfg->command != CMD_NONE) {
+			snprintf(err, errlen, "unknown flag '%s' (see marketplace --help)", arg);
+			return false;
+		} else if (cfg->command == CMD_CREATE_ADMIN && cfg->admin_email == NULL) {
+			cfg->admin_email = arg;
+		} else if (cfg->command == CMD_NONE) {
+			for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
+				if (strcmp(arg, commands[c].name) == 0)
+					cfg->command = commands[c].command;
+			if (cfg->command == CMD_NONE) {
+				snprintf(err, errlen, "unknown %s '%s' (see marketplace --help)",
+					 arg[0] == '-' ? "flag" : "command", arg);
+				return false;
+			}
+		} else {
+			snprintf(err, errlen, "unexpected argument '%s' (see marketplace --help)", arg);
+			return false;
+		}
+	}
+
+	if (cfg->command == CMD_NONE) {
+		snprintf(err, errlen, "no command given (see marketplace --help)");
+		return false;
+	}
+	if (cfg->command == CMD_CREATE_ADMIN && cfg->admin_email == NULL) {
+		snprintf(err, errlen, "create-admin needs an EMAIL argument");
+		return false;
+	}
+	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+		snprintf(err, errlen, "MARKETPLACE_TLS_CERT and MARKETPLACE_TLS_KEY must be set together");
+		return false;
+	}
+	if (cfg->bootstrap_admin != NULL) {
+		const char *colon = strchr(cfg->bootstrap_admin, ':');
+		if (colon == NULL || colon == cfg->bootstrap_admin || colon[1] == '\0') {
+			snprintf(err, errlen, "MARKETPLACE_BOOTSTRAP_ADMIN must be EMAIL:PASSWORD");
+			return false;
+		}
+	}
+	if (cfg->database_read_url == NULL)
+		cfg->database_read_url = cfg->database_url;
+	return true;
+}

@@ -1,0 +1,45 @@
+/* Environment variables and command-line flags -> one struct config. */
+#ifndef MARKETPLACE_CONFIG_H
+#define MARKETPLACE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "log.h"
+
+enum command { CMD_NONE, CMD_SERVE, CMD_MIGRATE, CMD_CREATE_ADMIN, CMD_HELP, CMD_VERSION };
+
+struct config {
+	enum command command;
+	const char *admin_email;        /* create-admin argument (points into argv) */
+	const char *database_url;       /* libpq conninfo or URI */
+	const char *database_read_url;  /* equals database_url when unset */
+	char listen_host[64];
+	int listen_port;
+	int threads;
+	int db_pool;                    /* connections per thread */
+	const char *bootstrap_admin;    /* "email:password" or NULL */
+	const char *tls_cert;
+	const char *tls_key;
+	enum log_level log_level;
+	int header_timeout_ms;          /* a request must arrive whole within this */
+	int idle_timeout_s;             /* evhttp read/write timeout */
+	int query_timeout_ms;
+	int shutdown_timeout_ms;        /* in-flight requests get this long on SIGTERM */
+	bool no_migrate;
+};
+
+/* Reads a variable of the environment; tests pass their own. */
+typedef const char *(*config_getenv_fn)(const char *name);
+
+/*
+ * Fills cfg from env, then from flags (flags win).  Returns true on success;
+ * on failure writes a one-line reason into err.  Strings in cfg point into
+ * argv or the environment and live as long as they do.
+ */
+bool config_load(struct config *cfg, int argc, char **argv, config_getenv_fn env,
+		 char *err, size_t errlen);
+
+extern const char config_usage[];
+
+#endif

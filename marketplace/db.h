@@ -1,0 +1,95 @@
+/*
+ * Asynchronous PostgreSQL on a worker's event loop.
+ *
+ * A pool holds `size` connections of one worker thread.  Each connection
+ * runs in libpq's pipeline mode, so several requests' queries travel on it
+ * at once; results come back in order and are matched to a FIFO of pending
+ * callbacks.  Nothing here blocks the loop: connecting, sending, flushing
+ * and reading are all driven by socket readiness.
+ *
+ * Contract for every call that takes a callback: the callback runs exactly
+ * once, with a result or an error status.  It may run before the call
+ * returns (when the pool is down or closing), so treat the call as the last
+ * use of `arg` in the calling code.  The PGresult is borrowed: it is valid
+ * only during the callback.
+ */
+#ifndef MARKETPLACE_DB_H
+#define MARKETPLACE_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+
+/* A named statement, prepared on every connection as it connects. Static storage. */
+struct db_stmt {
+	const char *name;
+	const char *sql;
+	int nparams;
+};
+
+enum db_status {
+	DB_OK,          /* the statement ran */
+	DB_QUERY_ERROR, /* the server refused it; `res` holds the error */
+	DB_TIMEOUT,     /* no answer within the query timeout */
+	DB_UNAVAILABLE, /* no connection to the database */
+};
+
+struct db_result {
+	enum db_status status;
+	const PGresult *res; /* DB_OK and DB_QUERY_ERROR; NULL otherwise */
+};
+
+typedef void (*db_callback)(const struct db_result *result, void *arg);
+
+struct db_pool_config {
+	const char *conninfo;       /* libpq keyword/value string or URI */
+	int size;                   /* connections */
+	int query_timeout_ms;
+	const struct db_stmt *const *stmts;
+	size_t nstmts;
+};
+
+struct db_pool;
+
+/* Starts connecting; NULL (with err filled) when the conninfo is unusable. */
+struct db_pool *db_pool_new(struct event_base *base, const struct db_pool_config *cfg, char *err,
+			    size_t errlen);
+
+/* Fails every pending callback with DB_UNAVAILABLE, then closes and frees. */
+void db_pool_free(struct db_pool *pool);
+
+/* params: stmt->nparams text values (NULL is SQL NULL), copied before return. */
+void db_query(struct db_pool *pool, const struct db_stmt *stmt, const char *const *params,
+	      db_callback cb, void *arg);
+
+/* Counters readable from any thread (for /metrics). */
+struct db_pool_stats {
+	int ready;      /* connected connections */
+	int busy;       /* of those, with queries in flight */
+	int connecting;
+	uint64_t query_errors, timeouts, unavailable, connection_failures;
+};
+void db_pool_get_stats(const struct db_pool *pool, struct db_pool_stats *out);
+
+/*
+ * Transactions: several statements pinned to one connection, which no other
+ * request uses until db_tx_finish.  The transaction is owned by the caller
+ * from the begin callback until db_tx_finish, which always frees it.
+ */
+struct db_tx;
+typedef void (*db_tx_callback)(struct db_tx *tx, enum db_status status, void *arg);
+
+/* cb gets the transaction with DB_OK, or NULL and the reason. */
+void db_tx_begin(struct db_pool *pool, db_tx_callback cb, void *arg);
+void db_tx_query(struct db_tx *tx, const struct db_stmt *stmt, const char *const *params,
+		 db_callback cb, void *arg);
+/* Commits (or rolls back when !commit or a statement failed); cb reports the outcome. */
+void db_tx_finish(struct db_tx *tx, bool commit, db_callback cb, void *arg);
+
+/* The SQLSTATE of a DB_QUERY_ERROR result ("23505"), or "" when there is none. */
+const char *db_sqlstate(const struct db_result *result);
+
+#endif

@@ -1,0 +1,277 @@
+/* Worker threads: one event loop, evhttp and database pool each, one listening socket. */
+#include "http_server.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/thread.h>
+#include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn_guard.h"
+#include "db.h"
+#include "log.h"
+#include "metrics.h"
+#include "request.h"
+#include "routes.h"
+#include "worker.h"
+
+#define MAX_BODY_BYTES (1024 * 1024)
+#define MAX_HEADER_BYTES (16 * 1024)
+#define DRAIN_POLL_MS 20
+
+static struct worker *workers;
+static size_t nworkers;
+static struct conn_guard_config guard_cfg;
+
+size_t workers_count(void) { return nworkers; }
+struct worker *workers_get(size_t i) { return &workers[i]; }
+
+static int open_listener(const struct config *cfg)
+{
+	char port[8];
+	snprintf(port, sizeof port, "%d", cfg->listen_port);
+	struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV,
+				 .ai_socktype = SOCK_STREAM};
+	struct addrinfo *ai = NULL;
+	int rc = getaddrinfo(cfg->listen_host, port, &hints, &ai);
+	if (rc != 0) {
+		log_msg(LOG_ERROR, NULL, "invalid listen address %s:%s: %s", cfg->listen_host, port,
+			gai_strerror(rc));
+		return -1;
+	}
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+		log_msg(LOG_ERROR, NULL, "cannot listen on %s:%s: %s", cfg->listen_host, port,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+static SSL_CTX *new_tls_context(const struct config *cfg)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	if (ctx == NULL || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		char reason[256];
+		ERR_error_string_n(ERR_get_error(), reason, sizeof reason);
+		log_msg(LOG_ERROR, NULL, "cannot load the TLS certificate or key: %s", reason);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+static void on_request(struct evhttp_request *ev, void *arg)
+{
+	struct worker *w = arg;
+	size_t count;
+	const struct route *table = routes_table(&count);
+	request_dispatch(w, ev, table, count);
+}
+
+/* Runs on the worker's own thread: free what the loop owns, then leave the loop. */
+static void worker_stop(struct worker *w)
+{
+	event_free(w->drain_timer);
+	w->drain_timer = NULL;
+	if (w->db_read != w->db)
+		db_pool_free(w->db_read);
+	db_pool_free(w->db); /* answers requests still waiting on the database */
+	w->db = w->db_read = NULL;
+	evhttp_free(w->http);
+	w->http = NULL;
+	event_base_loopexit(w->base, NULL);
+}
+
+static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct worker *w = arg;
+	static _Thread_local int waited_ms;
+	if ((w->inflight == 0 && conn_guard_busy() == 0) || waited_ms >= w->config->shutdown_timeout_ms) {
+		if (w->inflight > 0)
+			log_msg(LOG_WARN, NULL, "worker %d stopping with %ld requests unfinished", w->index,
+				w->inflight);
+		worker_stop(w);
+		return;
+	}
+	waited_ms += DRAIN_POLL_MS;
+	struct timeval tv = {0, DRAIN_POLL_MS * 1000};
+	event_add(w->drain_timer, &tv);
+}
+
+static void on_shutdown(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct worker *w = arg;
+	if (w->draining)
+		return;
+	w->draining = true;
+	/* Frees the listener and closes this worker's duplicate of the socket. */
+	evhttp_del_accept_socket(w->http, w->bound);
+	w->bound = NULL;
+	struct timeval now = {0, 0};
+	event_add(w->drain_timer, &now);
+}
+
+static bool worker_init(struct worker *w, int index, const struct config *cfg, int listen_fd)
+{
+	char err[256];
+	size_t nstmts, nroutes;
+	const struct db_stmt *const *stmts = routes_statements(&nstmts);
+	routes_table(&nroutes);
+
+	w->index = index;
+	w->config = cfg;
+	w->base = event_base_new();
+	w->http = w->base ? evhttp_new(w->base) : NULL;
+	w->metrics = metrics_new(nroutes);
+	w->shutdown_ev = w->base ? event_new(w->base, -1, 0, on_shutdown, w) : NULL;
+	w->drain_timer = w->base ? evtimer_new(w->base, on_drain_tick, w) : NULL;
+	if (w->http == NULL || w->metrics == NULL || w->shutdown_ev == NULL || w->drain_timer == NULL) {
+		log_msg(LOG_ERROR, NULL, "out of memory starting worker %d", index);
+		return false;
+	}
+	evhttp_set_max_body_size(w->http, MAX_BODY_BYTES);
+	evhttp_set_max_headers_size(w->http, MAX_HEADER_BYTES);
+	evhttp_set_timeout(w->http, cfg->idle_timeout_s);
+	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+						    EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
+						    EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+	/* Read and discard an oversized body before answering 413, so the client sees it. */
+	evhttp_set_flags(w->http, EVHTTP_SERVER_LINGERING_CLOSE);
+	evhttp_set_gencb(w->http, on_request, w);
+	conn_guard_install(w->http, &guard_cfg);
+
+	struct db_pool_config pc = {cfg->database_url, cfg->db_pool, cfg->query_timeout_ms, stmts, nstmts};
+	w->db = db_pool_new(w->base, &pc, err, sizeof err);
+	if (w->db == NULL) {
+		log_msg(LOG_ERROR, NULL, "%s", err);
+		return false;
+	}
+	w->db_read = w->db;
+	if (cfg->database_read_url != cfg->database_url) {
+		pc.conninfo = cfg->database_read_url;
+		w->db_read = db_pool_new(w->base, &pc, err, sizeof err);
+		if (w->db_read == NULL) {
+			log_msg(LOG_ERROR, NULL, "read replica: %s", err);
+			return false;
+		}
+	}
+	/* Each loop gets its own descriptor: freeing a listener closes its socket. */
+	int fd = dup(listen_fd);
+	w->bound = fd >= 0 ? evhttp_accept_socket_with_handle(w->http, fd) : NULL;
+	if (w->bound == NULL) {
+		log_msg(LOG_ERROR, NULL, "cannot accept on the listening socket");
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	return true;
+}
+
+/* Frees what worker_stop left, or everything of a worker that never ran. */
+static void worker_cleanup(struct worker *w)
+{
+	if (w->drain_timer != NULL)
+		event_free(w->drain_timer);
+	if (w->db_read != NULL && w->db_read != w->db)
+		db_pool_free(w->db_read);
+	db_pool_free(w->db);
+	if (w->http != NULL)
+		evhttp_free(w->http);
+	if (w->shutdown_ev != NULL)
+		event_free(w->shutdown_ev);
+	metrics_free(w->metrics);
+	if (w->base != NULL)
+		event_base_free(w->base);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+int http_server_run(const struct config *cfg)
+{
+	int rc = 1;
+	int listen_fd = -1;
+	size_t started = 0;
+	if (evthread_use_pthreads() != 0 || !conn_guard_init()) {
+		log_msg(LOG_ERROR, NULL, "cannot initialise threading");
+		return 1;
+	}
+	guard_cfg.header_timeout_ms = cfg->header_timeout_ms;
+	if (cfg->tls_cert != NULL && (guard_cfg.tls = new_tls_context(cfg)) == NULL)
+		goto out;
+	if ((listen_fd = open_listener(cfg)) < 0)
+		goto out;
+	workers = calloc((size_t)cfg->threads, sizeof *workers);
+	if (workers == NULL)
+		goto out;
+	nworkers = (size_t)cfg->threads;
+	for (size_t i = 0; i < nworkers; i++)
+		if (!worker_init(&workers[i], (int)i, cfg, listen_fd))
+			goto out;
+	for (; started < nworkers; started++)
+		if (pthread_create(&workers[started].thread, NULL, worker_main, &workers[started]) != 0) {
+			log_msg(LOG_ERROR, NULL, "cannot start worker threads");
+			break;
+		}
+	/* The workers hold their own duplicates now. */
+	close(listen_fd);
+	listen_fd = -1;
+	if (started == nworkers) {
+		log_msg(LOG_INFO, NULL, "serving on %s:%d with %d threads%s", cfg->listen_host,
+			cfg->listen_port, cfg->threads, guard_cfg.tls ? " (TLS)" : "");
+		sigset_t stop;
+		int sig;
+		sigemptyset(&stop);
+		sigaddset(&stop, SIGTERM);
+		sigaddset(&stop, SIGINT);
+		sigwait(&stop, &sig);
+		log_msg(LOG_INFO, NULL, "received %s: finishing in-flight requests",
+			sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		rc = 0;
+	}
+	for (size_t i = 0; i < started; i++)
+		event_active(workers[i].shutdown_ev, EV_READ, 0);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(workers[i].thread, NULL);
+	if (rc == 0)
+		log_msg(LOG_INFO, NULL, "stopped");
+out:
+	if (listen_fd >= 0)
+		close(listen_fd);
+	for (size_t i = 0; i < nworkers; i++)
+		worker_cleanup(&workers[i]);
+	free(workers);
+	workers = NULL;
+	nworkers = 0;
+	SSL_CTX_free(guard_cfg.tls);
+	guard_cfg.tls = NULL;
+	conn_guard_cleanup();
+	libevent_global_shutdown();
+	return rc;
+}

@@ -1,0 +1,82 @@
+/* Request body and query checks that reply with a problem on failure. */
+#include "json_body.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "problem.h"
+#include "request.h"
+
+bool json_content_type_ok(const char *content_type)
+{
+	static const char expected[] = "application/json";
+	if (content_type == NULL || strncasecmp(content_type, expected, sizeof expected - 1) != 0)
+		return false;
+	const char *rest = content_type + sizeof expected - 1;
+	while (*rest == ' ' || *rest == '\t')
+		rest++;
+	return *rest == '\0' || *rest == ';'; /* parameters such as charset=utf-8 */
+}
+
+bool parse_limit(const char *text, int *limit)
+{
+	if (text == NULL) {
+		*limit = 20;
+		return true;
+	}
+	char *end;
+	long v = strtol(text, &end, 10);
+	if (end == text || *end != '\0' || v < 1 || v > 100)
+		return false;
+	*limit = (int)v;
+	return true;
+}
+
+bool json_body_object(struct request *r, json_t **out)
+{
+	if (!json_content_type_ok(request_header(r, "Content-Type"))) {
+		problem_reply(r, 415, "Send the body as JSON with Content-Type: application/json.");
+		return false;
+	}
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
+	size_t len = evbuffer_get_length(in);
+	const char *text = (const char *)evbuffer_pullup(in, -1);
+	json_error_t error;
+	json_t *doc = text != NULL ? json_loadb(text, len, JSON_REJECT_DUPLICATES, &error) : NULL;
+	if (doc == NULL) {
+		char detail[300];
+		snprintf(detail, sizeof detail, "The body is not valid JSON: %s (line %d, column %d).",
+			 text != NULL ? error.text : "empty body", text != NULL ? error.line : 0,
+			 text != NULL ? error.column : 0);
+		problem_reply(r, 400, detail);
+		return false;
+	}
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		problem_reply(r, 400, "The body must be a JSON object.");
+		return false;
+	}
+	*out = doc;
+	return true;
+}
+
+bool query_limit(struct request *r, int *limit)
+{
+	struct evkeyvalq query;
+	const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->ev));
+	if (q != NULL && evhttp_parse_query_str(q, &query) != 0) {
+		problem_reply(r, 400, "The query string is malformed.");
+		return false;
+	}
+	bool ok = parse_limit(q != NULL ? evhttp_find_header(&query, "limit") : NULL, limit);
+	if (q != NULL)
+		evhttp_clear_headers(&query);
+	if (!ok)
+		problem_reply(r, 400, "limit must be an integer from 1 to 100.");
+	return ok;
+}

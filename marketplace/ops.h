@@ -1,0 +1,16 @@
+/* Operational endpoints: liveness, readiness, metrics and the API description. */
+#ifndef MARKETPLACE_OPS_H
+#define MARKETPLACE_OPS_H
+
+#include "db.h"
+
+struct request;
+
+void ops_healthz(struct request *r);
+void ops_readyz(struct request *r);
+void ops_metrics(struct request *r);
+void ops_openapi(struct request *r);
+
+extern const struct db_stmt ops_ping_stmt;
+
+#endif

@@ -1,0 +1,24 @@
+/* RFC 9457 problem details: every error the server answers goes through here. */
+#ifndef MARKETPLACE_PROBLEM_H
+#define MARKETPLACE_PROBLEM_H
+
+#include <jansson.h>
+
+struct request;
+
+/* The standard reason phrase of an HTTP status ("Not Found"). */
+const char *http_status_title(int status);
+
+/* A new problem object {type,title,status,detail[,request_id]}; caller owns it. */
+json_t *problem_new(int status, const char *detail, const char *request_id);
+
+/* Replies with a problem; 503 gets "Retry-After: 1". Frees r. */
+void problem_reply(struct request *r, int status, const char *detail);
+
+/* As problem_reply, with "errors": [{field, message}] (stolen) for 422s. */
+void problem_reply_errors(struct request *r, int status, const char *detail, json_t *errors);
+
+/* As problem_reply, with an explicit Retry-After in seconds (429, 503). */
+void problem_reply_retry(struct request *r, int status, const char *detail, int retry_after_s);
+
+#endif

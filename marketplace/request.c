@@ -1,0 +1,187 @@
+/* One HTTP exchange: id, routing, reply, access log and metrics. */
+#include "request.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn_guard.h"
+#include "log.h"
+#include "metrics.h"
+#include "problem.h"
+#include "worker.h"
+
+static const char *method_name(enum evhttp_cmd_type cmd)
+{
+	switch (cmd) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE: return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	}
+	return "UNKNOWN";
+}
+
+/* A client's X-Request-Id is kept when it is short and harmless in logs. */
+static bool acceptable_request_id(const char *id)
+{
+	size_t n = strlen(id);
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      c == '-' || c == '_' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+/* A random (version 4) UUID. */
+static void new_request_id(char out[37])
+{
+	unsigned char b[16];
+	if (RAND_bytes(b, sizeof b) != 1)
+		memset(b, 0, sizeof b); /* ids only correlate logs; never security */
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
+}
+
+void request_dispatch(struct worker *w, struct evhttp_request *ev, const struct route *table,
+		      size_t count)
+{
+	conn_guard_request_started(ev);
+	struct request *r = calloc(1, sizeof *r);
+	if (r == NULL) {
+		evhttp_send_error(ev, 503, "Service Unavailable");
+		return;
+	}
+	r->ev = ev;
+	r->worker = w;
+	r->route_index = -1;
+	clock_gettime(CLOCK_MONOTONIC, &r->started);
+	w->inflight++;
+
+	const char *given = evhttp_find_header(evhttp_request_get_input_headers(ev), "X-Request-Id");
+	if (given != NULL && acceptable_request_id(given))
+		strcpy(r->id, given);
+	else
+		new_request_id(r->id);
+
+	if (w->draining) {
+		request_add_header(r, "Connection", "close");
+		problem_reply(r, 503, "The server is shutting down; retry on another connection.");
+		return;
+	}
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(ev));
+	if (path == NULL || path[0] != '/') {
+		problem_reply(r, 400, "The request target is not a valid path.");
+		return;
+	}
+	char allow[128];
+	const struct route *found = NULL;
+	switch (router_match(table, count, method_name(evhttp_request_get_command(ev)), path, &found,
+			     &r->params, allow, sizeof allow)) {
+	case ROUTE_FOUND:
+		r->route = found;
+		r->route_index = (int)(found - table);
+		found->handler(r);
+		return;
+	case ROUTE_METHOD_NOT_ALLOWED:
+		request_add_header(r, "Allow", allow);
+		problem_reply(r, 405, "This resource does not support the request's method.");
+		return;
+	case ROUTE_NOT_FOUND:
+		problem_reply(r, 404, "No resource lives at this path.");
+		return;
+	}
+}
+
+const char *request_id(const struct request *r) { return r->id; }
+
+const char *request_header(const struct request *r, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
+}
+
+void request_add_header(struct request *r, const char *name, const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
+}
+
+struct db_pool *request_db(const struct request *r) { return r->worker->db; }
+
+struct db_pool *request_db_read(const struct request *r) { return r->worker->db_read; }
+
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static void log_access(const struct request *r, int status, size_t bytes, double seconds)
+{
+	if (!log_enabled(LOG_INFO))
+		return;
+	char *peer = NULL;
+	ev_uint16_t port = 0;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
+	if (evcon != NULL)
+		evhttp_connection_get_peer(evcon, &peer, &port);
+	json_t *fields = json_pack("{s:s, s:s, s:s?, s:s?, s:i, s:I, s:f, s:s?}", "request_id", r->id,
+				   "method", method_name(evhttp_request_get_command(r->ev)), "path",
+				   evhttp_uri_get_path(evhttp_request_get_evhttp_uri(r->ev)), "route",
+				   r->route != NULL ? r->route->pattern : NULL, "status", status,
+				   "bytes", (json_int_t)bytes, "duration_ms", seconds * 1000.0,
+				   "remote", peer);
+	log_fields(LOG_INFO, "request", fields);
+}
+
+void request_reply_data(struct request *r, int status, const char *content_type,
+			const char *data, size_t len)
+{
+	struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
+	if (evbuffer_add(out, data, len) != 0) {
+		evbuffer_drain(out, evbuffer_get_length(out));
+		status = 503;
+		len = 0;
+	}
+	struct evkeyvalq *headers = evhttp_request_get_output_headers(r->ev);
+	evhttp_add_header(headers, "Content-Type", content_type);
+	evhttp_add_header(headers, "X-Request-Id", r->id);
+
+	double seconds = seconds_since(&r->started);
+	metrics_record_request(r->worker->metrics, r->route_index, status, seconds);
+	log_access(r, status, len, seconds);
+	evhttp_send_reply(r->ev, status, http_status_title(status), NULL);
+	r->worker->inflight--;
+	free(r);
+}
+
+void request_reply_json(struct request *r, int status, const char *content_type, json_t *doc)
+{
+	char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	if (text == NULL) {
+		static const char oom[] = "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\","
+					  "\"status\":503,\"detail\":\"Out of memory.\"}";
+		request_add_header(r, "Retry-After", "1");
+		request_reply_data(r, 503, "application/problem+json", oom, sizeof oom - 1);
+		return;
+	}
+	request_reply_data(r, status, content_type, text, strlen(text));
+	free(text);
+}

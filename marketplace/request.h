@@ -1,0 +1,47 @@
+/*
+ * One HTTP exchange from routing to its single reply.  The request is
+ * allocated when evhttp hands it over and freed by whichever reply function
+ * answers it; a handler that starts database work passes the request as the
+ * callback argument and must not touch it after a reply.
+ */
+#ifndef MARKETPLACE_REQUEST_H
+#define MARKETPLACE_REQUEST_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "router.h"
+
+struct evhttp_request;
+struct worker;
+struct db_pool;
+
+struct request {
+	struct evhttp_request *ev;
+	struct worker *worker;
+	const struct route *route; /* NULL when no route matched */
+	int route_index;           /* into the route table; -1 when none matched */
+	struct route_params params;
+	struct timespec started;
+	char id[65];
+};
+
+/* Routes ev through table (count entries) and runs the handler or an error reply. */
+void request_dispatch(struct worker *w, struct evhttp_request *ev, const struct route *table,
+		      size_t count);
+
+const char *request_id(const struct request *r);
+const char *request_header(const struct request *r, const char *name);
+void request_add_header(struct request *r, const char *name, const char *value);
+struct db_pool *request_db(const struct request *r);
+struct db_pool *request_db_read(const struct request *r);
+
+/* Replies with `len` bytes of `data` (copied). Frees r. */
+void request_reply_data(struct request *r, int status, const char *content_type,
+			const char *data, size_t len);
+
+/* Replies with doc serialised (reference stolen; NULL means out of memory: 503). Frees r. */
+void request_reply_json(struct request *r, int status, const char *content_type, json_t *doc);
+
+#endif

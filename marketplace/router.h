@@ -1,0 +1,43 @@
+/* (method, path pattern) -> handler; patterns use OpenAPI's "{name}" segments. */
+#ifndef MARKETPLACE_ROUTER_H
+#define MARKETPLACE_ROUTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct request;
+typedef void (*route_handler)(struct request *r);
+
+struct route {
+	const char *method;  /* "GET", "POST", ... */
+	const char *pattern; /* "/api/v1/listings/{id}" */
+	route_handler handler;
+};
+
+#define ROUTE_MAX_PARAMS 4
+#define ROUTE_PARAM_STORAGE 512
+
+/* Decoded values of a match's "{name}" segments; owned by whoever holds the struct. */
+struct route_params {
+	int count;
+	const char *names[ROUTE_MAX_PARAMS];  /* point into the pattern, not terminated */
+	size_t name_lens[ROUTE_MAX_PARAMS];
+	const char *values[ROUTE_MAX_PARAMS]; /* point into storage, NUL-terminated */
+	char storage[ROUTE_PARAM_STORAGE];
+};
+
+enum route_match { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_METHOD_NOT_ALLOWED };
+
+/*
+ * Matches a raw (percent-encoded) path without its query string.  On
+ * ROUTE_FOUND sets *found and params; on ROUTE_METHOD_NOT_ALLOWED writes the
+ * methods the path does accept into allow ("GET, POST").
+ */
+enum route_match router_match(const struct route *table, size_t count, const char *method,
+			      const char *path, const struct route **found,
+			      struct route_params *params, char *allow, size_t allow_len);
+
+/* The decoded value of parameter `name`, or NULL. */
+const char *route_param(const struct route_params *params, const char *name);
+
+#endif

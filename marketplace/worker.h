@@ -1,0 +1,36 @@
+/* One event-loop thread: its loop, HTTP front, database pools and counters. */
+#ifndef MARKETPLACE_WORKER_H
+#define MARKETPLACE_WORKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+struct event_base;
+struct evhttp;
+struct event;
+struct evhttp_bound_socket;
+struct db_pool;
+struct metrics;
+struct config;
+
+struct worker {
+	int index;
+	pthread_t thread;
+	const struct config *config;
+	struct event_base *base;
+	struct evhttp *http;
+	struct evhttp_bound_socket *bound;
+	struct db_pool *db;       /* primary: writes and reads that must see them */
+	struct db_pool *db_read;  /* replica when configured, else the same as db */
+	struct metrics *metrics;  /* written by this thread only, read by /metrics */
+	struct event *shutdown_ev;
+	struct event *drain_timer;
+	long inflight;            /* requests awaiting their reply; this thread only */
+	bool draining;
+};
+
+/* Every worker of the process, for handlers that report on all (/metrics). */
+size_t workers_count(void);
+struct worker *workers_get(size_t i);
+
+#endif

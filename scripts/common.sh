@@ -1,0 +1,86 @@
+# Shared by the README's commands: package installation, builds and a
+# project-local PostgreSQL cluster run by an unprivileged user.
+# shellcheck shell=bash
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Installs the Debian packages in "$@" that are not installed yet.
+install_packages() {
+	local missing=()
+	for pkg in "$@"; do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "==> installing ${missing[*]}"
+	as_root apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+BUILD_PACKAGES=(build-essential cmake pkg-config libevent-dev libpq-dev libjansson-dev
+	libssl-dev check python3 python3-yaml postgresql postgresql-contrib curl ca-certificates)
+
+# build DIR [cmake options...]
+build() {
+	local dir=$1
+	shift
+	cmake -S "$ROOT" -B "$dir" "$@" >/dev/null
+	cmake --build "$dir" -j"$(nproc)"
+}
+
+pg_bindir() {
+	ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+# PostgreSQL refuses to run as root: as root the cluster belongs to "postgres".
+pg_user() {
+	if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi
+}
+
+as_pg_user() {
+	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# pg_start DATADIR PORT: creates the cluster when needed (database and role
+# "marketplace"), starts it with its socket in DATADIR/run, and prints its URL.
+pg_start() {
+	local data=$1 port=$2 bin
+	bin=$(pg_bindir)
+	[ -n "$bin" ] || { echo "PostgreSQL server binaries not found" >&2; return 1; }
+	if [ ! -s "$data/PG_VERSION" ]; then
+		mkdir -p "$data"
+		[ "$(id -u)" -eq 0 ] && chown "$(pg_user)" "$data"
+		chmod 700 "$data"
+		as_pg_user "$bin/initdb" -D "$data" -U postgres -E UTF8 --locale=C.UTF-8 \
+			--auth=trust >/dev/null
+	fi
+	as_pg_user mkdir -p "$data/run"
+	as_pg_user "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
+		-o "-p $port -k $data/run -c listen_addresses='' -c max_connections=200" start >/dev/null
+	local psql=("$bin/psql" -h "$data/run" -p "$port" -U postgres -X -q -v ON_ERROR_STOP=1)
+	if ! as_pg_user "${psql[@]}" -tAc "SELECT 1 FROM pg_roles WHERE rolname='marketplace'" | grep -q 1; then
+		as_pg_user "${psql[@]}" -c "CREATE ROLE marketplace LOGIN"
+		as_pg_user "${psql[@]}" -c "CREATE DATABASE marketplace OWNER marketplace"
+	fi
+	echo "postgresql:///marketplace?host=$data/run&port=$port&user=marketplace"
+}
+
+pg_stop() {
+	local data=$1
+	[ -s "$data/postmaster.pid" ] || return 0
+	as_pg_user "$(pg_bindir)/pg_ctl" -D "$data" -m fast -w stop >/dev/null || true
+}
+
+# A data directory the cluster's user can reach: under the project when the
+# path is open to it, else in /var/tmp (a clone under /root is not).
+pg_data_dir() {
+	local name=$1
+	if as_pg_user test -x "$ROOT" 2>/dev/null && as_pg_user test -r "$ROOT" 2>/dev/null; then
+		echo "$ROOT/.local/$name"
+	else
+		echo "/var/tmp/marketplace-$(echo "$ROOT" | md5sum | cut -c1-8)/$name"
+	fi
+}

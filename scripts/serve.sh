@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The README's first command: install, build, start a local PostgreSQL unless
+# MARKETPLACE_DATABASE_URL is set, migrate and serve in the foreground.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+install_packages "${BUILD_PACKAGES[@]}"
+build "$ROOT/build" -DCMAKE_BUILD_TYPE=Release
+
+if [ -z "${MARKETPLACE_DATABASE_URL:-}" ]; then
+	data=$(pg_data_dir pg)
+	MARKETPLACE_DATABASE_URL=$(pg_start "$data" "${MARKETPLACE_PG_PORT:-55432}")
+	export MARKETPLACE_DATABASE_URL
+	trap 'pg_stop "$data"' EXIT
+	echo "==> local PostgreSQL in $data"
+fi
+echo "==> serving on http://${MARKETPLACE_LISTEN:-127.0.0.1:8080} (Ctrl-C stops)"
+# Not exec: the trap stops the local cluster when the server exits.
+"$ROOT/build/marketplace" serve "$@" &
+server=$!
+trap 'kill -TERM $server 2>/dev/null' INT TERM
+wait $server || true
+wait $server 2>/dev/null || true
