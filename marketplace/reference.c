@@ -1,7 +1,6 @@
 /*
  * Reference data seeded by migration.  The lists are small and complete (a
- * client fills its pickers from one call), so they are not paginated; the
- * database renders the JSON document and the handler passes it through.
+ * client fills its pickers from one call), so they are not paginated.
  */
 #include "reference.h"
 
@@ -10,37 +9,56 @@
 
 const struct db_stmt reference_provinces_stmt = {
 	"reference_provinces",
-	"SELECT json_build_object('items', coalesce(json_agg(json_build_object("
-	" 'slug', slug, 'name_vi', name_vi, 'name_en', name_en, 'type', type,"
-	" 'formed_from', formed_from) ORDER BY sort_order), '[]'), 'next_cursor', NULL)::text"
-	" FROM provinces",
-	0};
+	"SELECT slug, name_vi, name_en, type, to_json(formed_from) FROM provinces ORDER BY sort_order", 0};
+
+static const struct item_field province_fields[] = {
+	ITEM_FIELD("slug", ITEM_STRING), ITEM_FIELD("name_vi", ITEM_STRING), ITEM_FIELD("name_en", ITEM_STRING),
+	ITEM_FIELD("type", ITEM_STRING), ITEM_FIELD("formed_from", ITEM_JSON),
+};
 
 const struct db_stmt reference_sectors_stmt = {
-	"reference_sectors",
-	"SELECT json_build_object('items', coalesce(json_agg(json_build_object("
-	" 'code', code, 'parent', parent_code, 'name_en', name_en, 'name_vi', name_vi)"
-	" ORDER BY sort_key), '[]'), 'next_cursor', NULL)::text"
-	" FROM sectors",
-	0};
+	"reference_sectors", "SELECT code, parent_code, name_en, name_vi FROM sectors ORDER BY sort_key", 0};
+
+static const struct item_field sector_fields[] = {
+	ITEM_FIELD("code", ITEM_STRING), ITEM_FIELD("parent", ITEM_STRING), ITEM_FIELD("name_en", ITEM_STRING), ITEM_FIELD("name_vi", ITEM_STRING),
+};
 
 const struct db_stmt reference_plan_tasks_stmt = {
 	"reference_plan_tasks",
-	"SELECT json_build_object('items', coalesce(json_agg(json_build_object("
-	" 'no', no, 'plan_section', plan_section, 'title_vi', title_vi, 'title_en', title_en,"
-	" 'units', units, 'period', period) ORDER BY no), '[]'), 'next_cursor', NULL)::text"
-	" FROM plan_task_groups",
+	"SELECT no, plan_section, title_vi, title_en, to_json(units), period FROM plan_task_groups ORDER BY no",
 	0};
 
-static void reply_reference(struct request *r, const struct db_stmt *stmt)
+static const struct item_field plan_task_fields[] = {
+	ITEM_FIELD("no", ITEM_NUMBER),       ITEM_FIELD("plan_section", ITEM_STRING), ITEM_FIELD("title_vi", ITEM_STRING),
+	ITEM_FIELD("title_en", ITEM_STRING), ITEM_FIELD("units", ITEM_JSON),          ITEM_FIELD("period", ITEM_STRING),
+};
+
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static void on_provinces(const struct db_result *result, void *arg)
+{
+	respond_items(arg, result, province_fields, COUNT(province_fields));
+}
+
+static void on_sectors(const struct db_result *result, void *arg)
+{
+	respond_items(arg, result, sector_fields, COUNT(sector_fields));
+}
+
+static void on_plan_tasks(const struct db_result *result, void *arg)
+{
+	respond_items(arg, result, plan_task_fields, COUNT(plan_task_fields));
+}
+
+static void reply_reference(struct request *r, const struct db_stmt *stmt, db_callback cb)
 {
 	/* Changes only with a migration, so caches may keep it a while. */
 	request_add_header(r, "Cache-Control", "public, max-age=300");
-	db_query(request_db_read(r), stmt, NULL, respond_json_row, r);
+	db_query(request_db_read(r), stmt, NULL, cb, r);
 }
 
-void reference_provinces(struct request *r) { reply_reference(r, &reference_provinces_stmt); }
+void reference_provinces(struct request *r) { reply_reference(r, &reference_provinces_stmt, on_provinces); }
 
-void reference_sectors(struct request *r) { reply_reference(r, &reference_sectors_stmt); }
+void reference_sectors(struct request *r) { reply_reference(r, &reference_sectors_stmt, on_sectors); }
 
-void reference_plan_tasks(struct request *r) { reply_reference(r, &reference_plan_tasks_stmt); }
+void reference_plan_tasks(struct request *r) { reply_reference(r, &reference_plan_tasks_stmt, on_plan_tasks); }

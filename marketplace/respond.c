@@ -1,6 +1,8 @@
 /* Replies built from database outcomes. */
 #include "respond.h"
 
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -25,13 +27,100 @@ void respond_db_failure(struct request *r, const struct db_result *result)
 	problem_reply(r, 503, "The database is unreachable; retry shortly.");
 }
 
-void respond_json_row(const struct db_result *result, void *arg)
+/* A growing output buffer; on allocation failure it stays failed. */
+struct out {
+	char *data;
+	size_t len, cap;
+	bool failed;
+};
+
+static void out_reserve(struct out *o, size_t more)
 {
-	struct request *r = arg;
-	if (result->status != DB_OK || PQntuples(result->res) != 1 || PQgetisnull(result->res, 0, 0)) {
+	if (o->failed || o->len + more <= o->cap)
+		return;
+	size_t cap = o->cap ? o->cap : 4096;
+	while (cap < o->len + more)
+		cap *= 2;
+	char *data = realloc(o->data, cap);
+	if (data == NULL) {
+		o->failed = true;
+		return;
+	}
+	o->data = data;
+	o->cap = cap;
+}
+
+static void out_put(struct out *o, const char *s, size_t n)
+{
+	out_reserve(o, n);
+	if (o->failed)
+		return;
+	memcpy(o->data + o->len, s, n);
+	o->len += n;
+}
+
+static void out_puts(struct out *o, const char *s) { out_put(o, s, strlen(s)); }
+
+/* Writes s as a JSON string; the database's text is valid UTF-8 already. */
+static void out_json_string(struct out *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	out_reserve(o, n + 2);
+	out_put(o, "\"", 1);
+	size_t start = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		out_put(o, s + start, i - start);
+		char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+		if (c == '"' || c == '\\') {
+			esc[1] = (char)c;
+			out_put(o, esc, 2);
+		} else if (c == '\n') {
+			out_put(o, "\\n", 2);
+		} else {
+			out_put(o, esc, 6);
+		}
+		start = i + 1;
+	}
+	out_put(o, s + start, n - start);
+	out_put(o, "\"", 1);
+}
+
+void respond_items(struct request *r, const struct db_result *result,
+		   const struct item_field *fields, int nfields)
+{
+	if (result->status != DB_OK || PQnfields(result->res) != nfields) {
 		respond_db_failure(r, result);
 		return;
 	}
-	request_reply_data(r, 200, "application/json", PQgetvalue(result->res, 0, 0),
-			   (size_t)PQgetlength(result->res, 0, 0));
+	const PGresult *res = result->res;
+	struct out o = {0};
+	out_puts(&o, "{\"items\":[");
+	for (int row = 0; row < PQntuples(res); row++) {
+		out_puts(&o, row ? ",{" : "{");
+		for (int col = 0; col < nfields; col++) {
+			if (col)
+				out_put(&o, ",", 1);
+			out_put(&o, fields[col].key, fields[col].key_len);
+			const char *v = PQgetvalue(res, row, col);
+			size_t n = (size_t)PQgetlength(res, row, col);
+			if (PQgetisnull(res, row, col))
+				out_puts(&o, "null");
+			else if (fields[col].kind == ITEM_STRING)
+				out_json_string(&o, v, n);
+			else
+				out_put(&o, v, n);
+		}
+		out_put(&o, "}", 1);
+	}
+	out_puts(&o, "],\"next_cursor\":null}");
+	if (o.failed) {
+		free(o.data);
+		problem_reply(r, 503, "Out of memory.");
+		return;
+	}
+	request_reply_data(r, 200, "application/json", o.data, o.len);
+	free(o.data);
 }

@@ -10,8 +10,25 @@ struct request;
  * unreachable or slow; a logged 500 for a query the server refused. Frees r. */
 void respond_db_failure(struct request *r, const struct db_result *result);
 
-/* A db_callback (arg: the request) for statements that build their JSON
- * document in SQL: replies 200 with the first column of the first row. */
-void respond_json_row(const struct db_result *result, void *arg);
+/* How one column of a result becomes a member of each item object. */
+enum item_kind {
+	ITEM_STRING, /* text, escaped as a JSON string */
+	ITEM_NUMBER, /* integer or numeric text, written as is */
+	ITEM_JSON,   /* a column the query already rendered as JSON (arrays) */
+};
+
+struct item_field {
+	const char *key; /* the member's name, quoted, with its colon: "\"code\":" */
+	size_t key_len;
+	enum item_kind kind;
+};
+
+#define ITEM_FIELD(name, kind) {"\"" name "\":", sizeof("\"" name "\":") - 1, kind}
+
+/* Replies 200 {"items": [one object per row], "next_cursor": null}, the
+ * result's columns mapped in order by `fields`; SQL NULL becomes null.
+ * A failed result gets respond_db_failure. Frees r. */
+void respond_items(struct request *r, const struct db_result *result,
+		   const struct item_field *fields, int nfields);
 
 #endif

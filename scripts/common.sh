@@ -47,7 +47,8 @@ as_pg_user() {
 # pg_start DATADIR PORT: creates the cluster when needed (database and role
 # "marketplace"), starts it with its socket in DATADIR/run, and prints its URL.
 pg_start() {
-	local data=$1 port=$2 bin
+	local data port=$2 bin
+	data=$(realpath -m "$1")
 	bin=$(pg_bindir)
 	[ -n "$bin" ] || { echo "PostgreSQL server binaries not found" >&2; return 1; }
 	if [ ! -s "$data/PG_VERSION" ]; then
@@ -62,14 +63,15 @@ pg_start() {
 		-o "-p $port -k $data/run -c listen_addresses='' -c max_connections=200" start >/dev/null
 	local psql=("$bin/psql" -h "$data/run" -p "$port" -U postgres -X -q -v ON_ERROR_STOP=1)
 	if ! as_pg_user "${psql[@]}" -tAc "SELECT 1 FROM pg_roles WHERE rolname='marketplace'" | grep -q 1; then
-		as_pg_user "${psql[@]}" -c "CREATE ROLE marketplace LOGIN"
+		as_pg_user "${psql[@]}" -c "CREATE ROLE marketplace LOGIN CREATEDB"
 		as_pg_user "${psql[@]}" -c "CREATE DATABASE marketplace OWNER marketplace"
 	fi
 	echo "postgresql:///marketplace?host=$data/run&port=$port&user=marketplace"
 }
 
 pg_stop() {
-	local data=$1
+	local data
+	data=$(realpath -m "$1")
 	[ -s "$data/postmaster.pid" ] || return 0
 	as_pg_user "$(pg_bindir)/pg_ctl" -D "$data" -m fast -w stop >/dev/null || true
 }

@@ -5,7 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 install_packages "${BUILD_PACKAGES[@]}"
-build "$ROOT/build" -DCMAKE_BUILD_TYPE=Release
+build "$ROOT/build" -DCMAKE_BUILD_TYPE=Release -DMARKETPLACE_BUILD_TESTS=OFF
 
 if [ -z "${MARKETPLACE_DATABASE_URL:-}" ]; then
 	data=$(pg_data_dir pg)

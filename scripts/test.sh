@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The README's second command (and all that .ci/run does): install, build
+# with AddressSanitizer + UndefinedBehaviorSanitizer, start a throw-away
+# PostgreSQL cluster, run every test with ctest, and stop the cluster.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+test_packages=("${BUILD_PACKAGES[@]}")
+command -v npm >/dev/null || test_packages+=(nodejs npm)
+install_packages "${test_packages[@]}"
+
+echo "==> installing the OpenAPI linter"
+npm install --silent --no-audit --no-fund --prefix "$ROOT/.local/npm" @redocly/cli@1.34.20 >/dev/null
+
+build_dir="$ROOT/build-test"
+echo "==> building with sanitizers in $build_dir"
+build "$build_dir" -DCMAKE_BUILD_TYPE=Debug -DMARKETPLACE_SANITIZE=ON
+
+data=$(mktemp -d /tmp/marketplace-test-pg.XXXXXX)
+port=${MARKETPLACE_TEST_PG_PORT:-55433}
+cleanup() {
+	pg_stop "$data"
+	rm -rf "$data"
+}
+trap cleanup EXIT
+echo "==> starting a test PostgreSQL in $data on port $port"
+MARKETPLACE_TEST_DATABASE_URL=$(pg_start "$data" "$port")
+export MARKETPLACE_TEST_DATABASE_URL
+export MARKETPLACE_TEST_PG_STOP="$ROOT/scripts/pg.sh stop $data"
+export MARKETPLACE_TEST_PG_START="$ROOT/scripts/pg.sh start $data $port >/dev/null"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+ctest --test-dir "$build_dir" --output-on-failure "$@"
