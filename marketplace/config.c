@@ -29,10 +29,11 @@ const char config_usage[] =
 	"  --header-timeout MS       MARKETPLACE_HEADER_TIMEOUT_MS (default: 10000)\n"
 	"  --idle-timeout S          MARKETPLACE_IDLE_TIMEOUT_S (default: 60)\n"
 	"  --query-timeout MS        MARKETPLACE_QUERY_TIMEOUT_MS (default: 5000)\n"
+	"  --token-ttl DURATION      MARKETPLACE_TOKEN_TTL: seconds or 90m, 12h, 30d (default: 30d)\n"
 	"  --shutdown-timeout MS     MARKETPLACE_SHUTDOWN_TIMEOUT_MS (default: 10000)\n"
 	"  --no-migrate              serve without applying migrations\n";
 
-enum value_kind { V_STRING, V_INT, V_LISTEN, V_LOG };
+enum value_kind { V_STRING, V_INT, V_LISTEN, V_LOG, V_DURATION };
 
 struct option_spec {
 	const char *flag;
@@ -57,17 +58,47 @@ static const struct option_spec options[] = {
 	OPT("--header-timeout", "MARKETPLACE_HEADER_TIMEOUT_MS", V_INT, header_timeout_ms, 100, 600000),
 	OPT("--idle-timeout", "MARKETPLACE_IDLE_TIMEOUT_S", V_INT, idle_timeout_s, 1, 3600),
 	OPT("--query-timeout", "MARKETPLACE_QUERY_TIMEOUT_MS", V_INT, query_timeout_ms, 10, 600000),
+	OPT("--token-ttl", "MARKETPLACE_TOKEN_TTL", V_DURATION, token_ttl_s, 60, 365 * 86400),
 	OPT("--shutdown-timeout", "MARKETPLACE_SHUTDOWN_TIMEOUT_MS", V_INT, shutdown_timeout_ms, 0, 600000),
 };
 
 static bool parse_int(const char *text, int min, int max, int *out)
 {
 	char *end;
+	if (!((text[0] >= '0' && text[0] <= '9') || text[0] == '-'))
+		return false; /* strtol would also take spaces and '+' */
 	errno = 0;
 	long v = strtol(text, &end, 10);
 	if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
 		return false;
 	*out = (int)v;
+	return true;
+}
+
+/* "3600", "90s", "15m", "12h" or "30d", in seconds. */
+static bool parse_duration(const char *text, int min, int max, int *out)
+{
+	char number[16];
+	size_t len = strlen(text);
+	int unit = 1;
+	if (len == 0 || len >= sizeof number)
+		return false;
+	memcpy(number, text, len + 1);
+	switch (number[len - 1]) {
+	case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
+	default: unit = 0; break;
+	}
+	if (unit != 0)
+		number[len - 1] = '\0';
+	else
+		unit = 1;
+	int v;
+	if (!parse_int(number, 0, max, &v) || (long)v * unit > max || (long)v * unit < min)
+		return false;
+	*out = v * unit;
 	return true;
 }
 
@@ -114,9 +145,15 @@ static bool apply(struct config *cfg, const struct option_spec *o, const char *v
 	case V_LOG:
 		ok = log_parse_level(value, (enum log_level *)(void *)field);
 		break;
+	case V_DURATION:
+		ok = parse_duration(value, o->min, o->max, (int *)(void *)field);
+		break;
 	}
 	if (!ok) {
-		if (o->kind == V_INT)
+		if (o->kind == V_DURATION)
+			snprintf(err, errlen, "invalid value '%s' for %s: expected seconds, or a number with s, m, h or d, from %ds to %dd",
+				 value, source, o->min, o->max / 86400);
+		else if (o->kind == V_INT)
 			snprintf(err, errlen, "invalid value '%s' for %s: expected an integer from %d to %d",
 				 value, source, o->min, o->max);
 		else
@@ -139,6 +176,7 @@ static void set_defaults(struct config *cfg)
 	cfg->idle_timeout_s = 60;
 	cfg->query_timeout_ms = 5000;
 	cfg->shutdown_timeout_ms = 10000;
+	cfg->token_ttl_s = 30 * 86400;
 }
 
 static const struct option_spec *find_flag(const char *arg, const char **inline_value)

@@ -26,6 +26,7 @@ struct config {
 	int idle_timeout_s;             /* evhttp read/write timeout */
 	int query_timeout_ms;
 	int shutdown_timeout_ms;        /* in-flight requests get this long on SIGTERM */
+	int token_ttl_s;                /* lifetime of a login token */
 	bool no_migrate;
 };
 

@@ -18,6 +18,7 @@
 
 #include "conn_guard.h"
 #include "db.h"
+#include "hash_pool.h"
 #include "log.h"
 #include "metrics.h"
 #include "request.h"
@@ -106,7 +107,9 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	struct worker *w = arg;
 	static _Thread_local int waited_ms;
-	if ((w->inflight == 0 && conn_guard_busy() == 0) || waited_ms >= w->config->shutdown_timeout_ms) {
+	/* A hashing job completes on this loop: the loop must outlive it, whatever the timeout. */
+	bool idle = w->inflight == 0 && conn_guard_busy() == 0;
+	if (hash_pool_outstanding() == 0 && (idle || waited_ms >= w->config->shutdown_timeout_ms)) {
 		if (w->inflight > 0)
 			log_msg(LOG_WARN, NULL, "worker %d stopping with %ld requests unfinished", w->index,
 				w->inflight);
@@ -222,6 +225,11 @@ int http_server_run(const struct config *cfg)
 		log_msg(LOG_ERROR, NULL, "cannot initialise threading");
 		return 1;
 	}
+	/* As many hashing threads as event loops: scrypt is CPU-bound, more would only queue. */
+	if (!hash_pool_start(cfg->threads)) {
+		conn_guard_cleanup();
+		return 1;
+	}
 	guard_cfg.header_timeout_ms = cfg->header_timeout_ms;
 	if (cfg->tls_cert != NULL && (guard_cfg.tls = new_tls_context(cfg)) == NULL)
 		goto out;
@@ -271,6 +279,7 @@ out:
 	nworkers = 0;
 	SSL_CTX_free(guard_cfg.tls);
 	guard_cfg.tls = NULL;
+	hash_pool_stop();
 	conn_guard_cleanup();
 	libevent_global_shutdown();
 	return rc;

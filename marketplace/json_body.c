@@ -3,9 +3,7 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -21,20 +19,6 @@ bool json_content_type_ok(const char *content_type)
 	while (*rest == ' ' || *rest == '\t')
 		rest++;
 	return *rest == '\0' || *rest == ';'; /* parameters such as charset=utf-8 */
-}
-
-bool parse_limit(const char *text, int *limit)
-{
-	if (text == NULL) {
-		*limit = 20;
-		return true;
-	}
-	char *end;
-	long v = strtol(text, &end, 10);
-	if (end == text || *end != '\0' || v < 1 || v > 100)
-		return false;
-	*limit = (int)v;
-	return true;
 }
 
 bool json_body_object(struct request *r, json_t **out)
@@ -63,20 +47,4 @@ bool json_body_object(struct request *r, json_t **out)
 	}
 	*out = doc;
 	return true;
-}
-
-bool query_limit(struct request *r, int *limit)
-{
-	struct evkeyvalq query;
-	const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->ev));
-	if (q != NULL && evhttp_parse_query_str(q, &query) != 0) {
-		problem_reply(r, 400, "The query string is malformed.");
-		return false;
-	}
-	bool ok = parse_limit(q != NULL ? evhttp_find_header(&query, "limit") : NULL, limit);
-	if (q != NULL)
-		evhttp_clear_headers(&query);
-	if (!ok)
-		problem_reply(r, 400, "limit must be an integer from 1 to 100.");
-	return ok;
 }

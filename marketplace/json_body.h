@@ -1,7 +1,7 @@
 /*
  * Request input checks that answer the client themselves (redis style): on
  * failure they reply with the right problem and return false, so a handler
- * reads `if (!json_body_object(r, &body)) return;`.
+ * reads `if (!json_body_object(r, &body)) return;`.  Query strings: query.h.
  */
 #ifndef MARKETPLACE_JSON_BODY_H
 #define MARKETPLACE_JSON_BODY_H
@@ -15,11 +15,7 @@ struct request;
  * application/json, 400 when it is not JSON or not an object. */
 bool json_body_object(struct request *r, json_t **out);
 
-/* ?limit= of a list: 1..100, default 20; 400 otherwise. */
-bool query_limit(struct request *r, int *limit);
-
-/* Pure checks behind the two above, for unit tests and other callers. */
+/* The pure check behind it, for unit tests. */
 bool json_content_type_ok(const char *content_type);
-bool parse_limit(const char *text, int *limit);
 
 #endif

@@ -1,8 +1,12 @@
 /* marketplace: the command line, signals and start-up. */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <string.h>
+
+#include "accounts.h"
 #include "config.h"
 #include "embedded.h"
 #include "http_server.h"
@@ -17,6 +21,47 @@ static int run_migrations(const struct config *cfg)
 	if (!migrate_run(cfg->database_url, embedded_migrations, embedded_migrations_count, err,
 			 sizeof err)) {
 		log_msg(LOG_ERROR, NULL, "%s", err);
+		return 1;
+	}
+	return 0;
+}
+
+/* The first line of stdin, without its line ending; false when there is none. */
+static bool read_password(char *out, size_t size)
+{
+	if (fgets(out, (int)size, stdin) == NULL)
+		return false;
+	out[strcspn(out, "\r\n")] = '\0';
+	return true;
+}
+
+static int create_admin(const struct config *cfg)
+{
+	char password[1100], err[600];
+	if (!read_password(password, sizeof password)) {
+		fprintf(stderr, "marketplace: create-admin reads the password from stdin; none was given\n");
+		return 2;
+	}
+	bool ok = run_migrations(cfg) == 0 &&
+		  accounts_create_admin(cfg->database_url, cfg->admin_email, password, false, err, sizeof err);
+	memset(password, 0, sizeof password);
+	if (!ok) {
+		fprintf(stderr, "marketplace: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+/* MARKETPLACE_BOOTSTRAP_ADMIN=email:password: created at start when absent, never overwritten. */
+static int bootstrap_admin(const struct config *cfg)
+{
+	if (cfg->bootstrap_admin == NULL)
+		return 0;
+	char email[300], err[600];
+	const char *colon = strchr(cfg->bootstrap_admin, ':');
+	snprintf(email, sizeof email, "%.*s", (int)(colon - cfg->bootstrap_admin), cfg->bootstrap_admin);
+	if (!accounts_create_admin(cfg->database_url, email, colon + 1, true, err, sizeof err)) {
+		log_msg(LOG_ERROR, NULL, "MARKETPLACE_BOOTSTRAP_ADMIN: %s", err);
 		return 1;
 	}
 	return 0;
@@ -50,12 +95,11 @@ int main(int argc, char **argv)
 	case CMD_MIGRATE:
 		return run_migrations(&cfg);
 	case CMD_SERVE:
-		if (!cfg.no_migrate && run_migrations(&cfg) != 0)
+		if ((!cfg.no_migrate && run_migrations(&cfg) != 0) || bootstrap_admin(&cfg) != 0)
 			return 1;
 		return http_server_run(&cfg);
 	case CMD_CREATE_ADMIN:
-		fprintf(stderr, "marketplace: create-admin needs the accounts schema, which is not built yet\n");
-		return 1;
+		return create_admin(&cfg);
 	case CMD_NONE:
 		break;
 	}

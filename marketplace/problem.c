@@ -29,7 +29,7 @@ const char *http_status_title(int status)
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";
-	default: return status >= 500 ? "Server Error" : status >= 400 ? "Client Error" : "OK";
+	default: return status >= 500 ? "Server Error" : status >= 400 ? "Client Error" : status >= 300 ? "Redirection" : "OK";
 	}
 }
 

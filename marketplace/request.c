@@ -179,7 +179,8 @@ void request_reply_data(struct request *r, int status, const char *content_type,
 		len = 0;
 	}
 	struct evkeyvalq *headers = evhttp_request_get_output_headers(r->ev);
-	evhttp_add_header(headers, "Content-Type", content_type);
+	if (content_type != NULL)
+		evhttp_add_header(headers, "Content-Type", content_type);
 	evhttp_add_header(headers, "X-Request-Id", r->id);
 
 	double seconds = seconds_since(&r->started);

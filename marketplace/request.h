@@ -8,6 +8,7 @@
 #define MARKETPLACE_REQUEST_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -17,6 +18,16 @@ struct evhttp_request;
 struct worker;
 struct db_pool;
 
+/* Who is calling, once auth.c has looked the bearer token up. */
+struct identity {
+	bool authenticated;
+	bool admin;
+	bool owner;                 /* owns organization_id */
+	char user_id[37];
+	char organization_id[37];   /* "" for administrators */
+	char token_hash[67];        /* "\\x" + hex SHA-256, as PostgreSQL reads a bytea */
+};
+
 struct request {
 	struct evhttp_request *ev;
 	struct worker *worker;
@@ -25,6 +36,9 @@ struct request {
 	struct route_params params;
 	struct timespec started;
 	char id[65];
+	struct identity who;
+	route_handler next;         /* where auth.c continues once the caller is known */
+	bool admin_only;            /* auth.c answers 403 to a caller who is not an admin */
 };
 
 /* Routes ev through table (count entries) and runs the handler or an error reply. */
@@ -37,7 +51,7 @@ void request_add_header(struct request *r, const char *name, const char *value);
 struct db_pool *request_db(const struct request *r);
 struct db_pool *request_db_read(const struct request *r);
 
-/* Replies with `len` bytes of `data` (copied). Frees r. */
+/* Replies with `len` bytes of `data` (copied); content_type NULL for none (204). Frees r. */
 void request_reply_data(struct request *r, int status, const char *content_type,
 			const char *data, size_t len);
 

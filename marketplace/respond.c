@@ -1,12 +1,15 @@
 /* Replies built from database outcomes. */
 #include "respond.h"
 
+#include <stdio.h>
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "problem.h"
+#include "query.h"
 #include "request.h"
 
 void respond_db_failure(struct request *r, const struct db_result *result)
@@ -16,6 +19,11 @@ void respond_db_failure(struct request *r, const struct db_result *result)
 		problem_reply(r, 503, "The database did not answer in time; retry shortly.");
 		return;
 	case DB_QUERY_ERROR:
+		/* Every value reaches SQL as a parameter: a data exception is bad input. */
+		if (strncmp(db_sqlstate(result), "22", 2) == 0) {
+			problem_reply(r, 400, "A value in the request is malformed.");
+			return;
+		}
 		log_msg(LOG_ERROR, request_id(r), "query failed: %s",
 			result->res ? PQresultErrorMessage(result->res) : "no result");
 		problem_reply(r, 500, "The request could not be completed.");
@@ -25,6 +33,21 @@ void respond_db_failure(struct request *r, const struct db_result *result)
 		break;
 	}
 	problem_reply(r, 503, "The database is unreachable; retry shortly.");
+}
+
+void respond_json_row(const struct db_result *result, void *arg)
+{
+	struct request *r = arg;
+	if (result->status == DB_OK && PQntuples(result->res) == 0) {
+		problem_reply(r, 404, "No such resource, or it is not visible to you.");
+		return;
+	}
+	if (result->status != DB_OK || PQntuples(result->res) != 1 || PQgetisnull(result->res, 0, 0)) {
+		respond_db_failure(r, result);
+		return;
+	}
+	request_reply_data(r, 200, "application/json", PQgetvalue(result->res, 0, 0),
+			   (size_t)PQgetlength(result->res, 0, 0));
 }
 
 /* A growing output buffer; on allocation failure it stays failed. */
@@ -116,6 +139,58 @@ void respond_items(struct request *r, const struct db_result *result,
 		out_put(&o, "}", 1);
 	}
 	out_puts(&o, "],\"next_cursor\":null}");
+	if (o.failed) {
+		free(o.data);
+		problem_reply(r, 503, "Out of memory.");
+		return;
+	}
+	request_reply_data(r, 200, "application/json", o.data, o.len);
+	free(o.data);
+}
+
+void respond_versioned_row(const struct db_result *result, void *arg)
+{
+	struct request *r = arg;
+	if (result->status == DB_OK && PQntuples(result->res) == 1 && PQnfields(result->res) == 2) {
+		char etag[24];
+		snprintf(etag, sizeof etag, "\"%s\"", PQgetvalue(result->res, 0, 1));
+		request_add_header(r, "ETag", etag);
+	}
+	respond_json_row(result, arg);
+}
+
+void respond_page(struct request *r, const struct db_result *result, int limit)
+{
+	if (result->status != DB_OK || PQnfields(result->res) < 2) {
+		respond_db_failure(r, result);
+		return;
+	}
+	const PGresult *res = result->res;
+	int rows = PQntuples(res), last_col = PQnfields(res) - 1;
+	int shown = rows > limit ? limit : rows;
+	struct out o = {0};
+	out_puts(&o, "{\"items\":[");
+	for (int row = 0; row < shown; row++) {
+		if (row)
+			out_put(&o, ",", 1);
+		out_put(&o, PQgetvalue(res, row, last_col), (size_t)PQgetlength(res, row, last_col));
+	}
+	out_puts(&o, "],\"next_cursor\":");
+	if (rows > limit) {
+		char key[160] = "", cursor[224];
+		for (int col = 0; col < last_col; col++) {
+			if (col)
+				strncat(key, "|", sizeof key - strlen(key) - 1);
+			strncat(key, PQgetvalue(res, shown - 1, col), sizeof key - strlen(key) - 1);
+		}
+		if (!cursor_encode(key, cursor, sizeof cursor))
+			o.failed = true;
+		else
+			out_json_string(&o, cursor, strlen(cursor));
+	} else {
+		out_puts(&o, "null");
+	}
+	out_put(&o, "}", 1);
 	if (o.failed) {
 		free(o.data);
 		problem_reply(r, 503, "Out of memory.");

@@ -10,6 +10,22 @@ struct request;
  * unreachable or slow; a logged 500 for a query the server refused. Frees r. */
 void respond_db_failure(struct request *r, const struct db_result *result);
 
+/* A db_callback (arg: the request) for statements that render their JSON
+ * document in SQL: 200 with the first column of the single row, 404 when
+ * there is no row. */
+void respond_json_row(const struct db_result *result, void *arg);
+
+/* As respond_json_row for statements returning (document, version): adds
+ * the ETag "<version>" that a later If-Match names. */
+void respond_versioned_row(const struct db_result *result, void *arg);
+
+/*
+ * A page of a keyset-paginated list.  Each row is (key..., item JSON); the
+ * statement fetched limit + 1 rows, and when it got them all, the keys of
+ * the last row shown, joined by '|', become the opaque next_cursor.
+ */
+void respond_page(struct request *r, const struct db_result *result, int limit);
+
 /* How one column of a result becomes a member of each item object. */
 enum item_kind {
 	ITEM_STRING, /* text, escaped as a JSON string */

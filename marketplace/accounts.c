@@ -1,0 +1,459 @@
+/*
+ * Registration, login, logout and /me.  Password hashing and verification
+ * run on the hashing threads; everything else is one statement each, with
+ * the audit row written by the same statement.
+ */
+#include "accounts.h"
+
+#include <ctype.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/http.h>
+
+#include "auth.h"
+#include "config.h"
+#include "hash_pool.h"
+#include "json_body.h"
+#include "log.h"
+#include "password.h"
+#include "problem.h"
+#include "request.h"
+#include "respond.h"
+#include "validate.h"
+#include "worker.h"
+
+#define MAX_LOGIN_FAILURES 10 /* per email and per client address, within the window */
+
+/* Verified against when the email is unknown, so both failures take as long. */
+static const char dummy_hash[] =
+	"$scrypt$ln=17,r=8,p=1$BsqklBWUllE1rWFfin5Thg==$iQh5E5dPcTKbIX0oGv8o5WYCe8KbI/1GKUjlFnY9sP0=";
+
+static const char *const organization_kinds[] = {"enterprise", "research_institute", "university",
+						 "startup", "government", "intermediary", NULL};
+
+const struct db_stmt accounts_register_stmt = {
+	"accounts_register",
+	"WITH o AS ("
+	"  INSERT INTO organizations (name, kind, tax_code, province, address, website, description)"
+	"  VALUES ($4, $5, $6, $7, $8, $9, $10) RETURNING *),"
+	" u AS ("
+	"  INSERT INTO users (email, password_hash, display_name, role, organization_id, is_owner)"
+	"  SELECT $1, $2, $3, 'member', o.id, true FROM o RETURNING *),"
+	" a AS ("
+	"  INSERT INTO audit_log (actor_id, action, entity, entity_id, after, request_id)"
+	"  SELECT u.id, 'organization.registered', 'organization', o.id::text, organization_json(o), $11"
+	"  FROM u, o)"
+	" SELECT jsonb_build_object('user', user_json(u), 'organization', organization_json(o))::text"
+	" FROM u, o",
+	11};
+
+const struct db_stmt accounts_login_lookup_stmt = {
+	"accounts_login_lookup",
+	"WITH recent AS ("
+	"  SELECT email, client_addr, at FROM login_failures"
+	"  WHERE (email = $1 OR client_addr = $2) AND at > now() - interval '15 minutes')"
+	" SELECT (SELECT count(*) FROM recent WHERE email = $1),"
+	"  (SELECT count(*) FROM recent WHERE client_addr = $2),"
+	"  (SELECT greatest(1, ceil(extract(epoch FROM min(at) + interval '15 minutes' - now())))::int"
+	"   FROM recent),"
+	"  u.id, u.password_hash"
+	" FROM (SELECT 1) one LEFT JOIN users u ON u.email = $1",
+	2};
+
+const struct db_stmt accounts_login_failed_stmt = {
+	"accounts_login_failed", "INSERT INTO login_failures (email, client_addr) VALUES ($1, $2)", 2};
+
+const struct db_stmt accounts_login_ok_stmt = {
+	"accounts_login_ok",
+	"WITH t AS ("
+	"  INSERT INTO tokens (hash, user_id, expires_at)"
+	"  VALUES ($2::bytea, $1, now() + make_interval(secs => $3::int)) RETURNING expires_at),"
+	" forget AS (DELETE FROM login_failures WHERE email = $5),"
+	" rehash AS (UPDATE users SET password_hash = $6 WHERE id = $1 AND $6::text IS NOT NULL),"
+	" a AS ("
+	"  INSERT INTO audit_log (actor_id, action, entity, entity_id, request_id)"
+	"  SELECT u.id, 'admin.login', 'user', u.id::text, $4 FROM users u"
+	"  WHERE u.id = $1 AND u.role = 'admin')"
+	" SELECT jsonb_build_object('expires_at',"
+	"   to_char(t.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+	"   'user', user_json(u))::text"
+	" FROM t, users u WHERE u.id = $1",
+	6};
+
+const struct db_stmt accounts_logout_stmt = {
+	"accounts_logout",
+	"UPDATE tokens SET revoked_at = now() WHERE hash = $1::bytea AND revoked_at IS NULL", 1};
+
+const struct db_stmt accounts_me_stmt = {
+	"accounts_me",
+	"SELECT jsonb_build_object('user', user_json(u), 'organization',"
+	"  CASE WHEN o.id IS NULL THEN NULL ELSE organization_json(o) END)::text"
+	" FROM users u LEFT JOIN organizations o ON o.id = u.organization_id WHERE u.id = $1",
+	1};
+
+/* Lower-cases an email's ASCII letters into out; false when it does not fit. */
+static bool normalise_email(const char *email, char *out, size_t out_size)
+{
+	size_t n = strlen(email);
+	if (n >= out_size)
+		return false;
+	for (size_t i = 0; i <= n; i++)
+		out[i] = (char)tolower((unsigned char)email[i]);
+	return true;
+}
+
+static const char *validate_email(struct validation *v, json_t *body, char *out, size_t out_size)
+{
+	const char *email = validate_string(v, body, "email", true, 3, 254);
+	if (email != NULL && (!valid_email(email) || !normalise_email(email, out, out_size))) {
+		validate_error(v, "email", "is not a valid email address");
+		return NULL;
+	}
+	return email != NULL ? out : NULL;
+}
+
+/* ---------------------------------------------------------------- register */
+
+struct registration {
+	struct request *r;
+	json_t *body; /* owns the strings below */
+	char email[256];
+	const char *password, *display_name;
+	const char *name, *kind, *tax_code, *province, *address, *website, *description;
+	char hash[PASSWORD_HASH_MAX];
+	bool hashed;
+};
+
+static void registration_free(struct registration *g)
+{
+	json_decref(g->body);
+	free(g);
+}
+
+static void on_registered(const struct db_result *result, void *arg)
+{
+	struct registration *g = arg;
+	struct request *r = g->r;
+	if (result->status == DB_QUERY_ERROR && strcmp(db_sqlstate(result), "23505") == 0) {
+		const char *constraint = PQresultErrorField(result->res, PG_DIAG_CONSTRAINT_NAME);
+		bool tax = constraint != NULL && strstr(constraint, "tax_code") != NULL;
+		problem_reply(r, 409, tax ? "An organisation with this tax code is already registered."
+					  : "An account with this email already exists.");
+	} else if (result->status == DB_QUERY_ERROR && strcmp(db_sqlstate(result), "23503") == 0) {
+		struct validation v;
+		validate_init(&v);
+		validate_error(&v, "organization.province", "is not a province slug (see GET /api/v1/provinces)");
+		validate_reply(&v, r);
+	} else if (result->status != DB_OK || PQntuples(result->res) != 1) {
+		respond_db_failure(r, result);
+	} else {
+		request_reply_data(r, 201, "application/json", PQgetvalue(result->res, 0, 0),
+				   (size_t)PQgetlength(result->res, 0, 0));
+	}
+	registration_free(g);
+}
+
+static void hash_registration(void *job)
+{
+	struct registration *g = job;
+	g->hashed = password_hash(g->password, g->hash);
+}
+
+static void on_registration_hashed(void *job)
+{
+	struct registration *g = job;
+	if (!g->hashed) {
+		problem_reply(g->r, 503, "The password could not be processed; retry shortly.");
+		registration_free(g);
+		return;
+	}
+	const char *params[11] = {g->email,    g->hash,     g->display_name, g->name,
+				  g->kind,     g->tax_code, g->province,     g->address,
+				  g->website,  g->description, request_id(g->r)};
+	db_query(request_db(g->r), &accounts_register_stmt, params, on_registered, g);
+}
+
+void accounts_register(struct request *r)
+{
+	static const char *const fields[] = {"email", "password", "display_name", "organization", NULL};
+	static const char *const org_fields[] = {"name", "kind", "tax_code", "province", "address",
+						 "website", "description", NULL};
+	json_t *body;
+	if (!json_body_object(r, &body))
+		return;
+	struct registration *g = calloc(1, sizeof *g);
+	if (g == NULL) {
+		json_decref(body);
+		problem_reply(r, 503, "Out of memory.");
+		return;
+	}
+	g->r = r;
+	g->body = body;
+	struct validation v;
+	validate_init(&v);
+	validate_known_fields(&v, body, fields);
+	validate_email(&v, body, g->email, sizeof g->email);
+	g->password = validate_string(&v, body, "password", true, 10, 1024);
+	g->display_name = validate_string(&v, body, "display_name", true, 1, 200);
+	json_t *org = validate_object(&v, body, "organization");
+	if (org != NULL) {
+		v.prefix = "organization.";
+		validate_known_fields(&v, org, org_fields);
+		g->name = validate_string(&v, org, "name", true, 2, 300);
+		g->kind = validate_enum(&v, org, "kind", true, organization_kinds);
+		g->tax_code = validate_string(&v, org, "tax_code", false, 10, 14);
+		if (g->tax_code != NULL && !valid_tax_code(g->tax_code))
+			validate_error(&v, "tax_code", "must be 10 digits, or 10 digits, '-' and 3 digits for a branch");
+		g->province = validate_string(&v, org, "province", true, 2, 64);
+		g->address = validate_string(&v, org, "address", false, 1, 500);
+		g->website = validate_string(&v, org, "website", false, 4, 300);
+		g->description = validate_string(&v, org, "description", false, 1, 5000);
+	}
+	if (validate_reply(&v, r)) {
+		registration_free(g);
+		return;
+	}
+	if (!hash_pool_submit(r->worker->base, hash_registration, on_registration_hashed, g)) {
+		problem_reply(r, 503, "The server is busy; retry shortly.");
+		registration_free(g);
+	}
+}
+
+/* ---------------------------------------------------------------- login */
+
+struct login {
+	struct request *r;
+	json_t *body; /* owns password */
+	const char *password;
+	char email[256];
+	char client_addr[64];
+	char user_id[37];     /* "" when the email is unknown */
+	char stored_hash[PASSWORD_HASH_MAX];
+	char rehash[PASSWORD_HASH_MAX]; /* a stronger hash to store, or "" */
+	bool verified;
+	char token[AUTH_TOKEN_CHARS + 1];
+	char token_hash[67];
+};
+
+static void login_free(struct login *l)
+{
+	json_decref(l->body);
+	free(l);
+}
+
+static void login_refused(struct request *r)
+{
+	request_add_header(r, "WWW-Authenticate", "Bearer realm=\"marketplace\"");
+	problem_reply(r, 401, "The email or the password is wrong.");
+}
+
+static void on_failure_recorded(const struct db_result *result, void *arg)
+{
+	struct login *l = arg;
+	if (result->status != DB_OK)
+		respond_db_failure(l->r, result);
+	else
+		login_refused(l->r);
+	login_free(l);
+}
+
+static void on_logged_in(const struct db_result *result, void *arg)
+{
+	struct login *l = arg;
+	struct request *r = l->r;
+	json_t *doc = NULL;
+	if (result->status == DB_OK && PQntuples(result->res) == 1)
+		doc = json_loads(PQgetvalue(result->res, 0, 0), 0, NULL);
+	if (doc == NULL) {
+		respond_db_failure(r, result);
+	} else {
+		json_object_set_new(doc, "token", json_string(l->token));
+		request_add_header(r, "Cache-Control", "no-store");
+		request_reply_json(r, 200, "application/json", doc);
+	}
+	login_free(l);
+}
+
+static void verify_login(void *job)
+{
+	struct login *l = job;
+	bool known = l->user_id[0] != '\0';
+	l->verified = password_verify(l->password, known ? l->stored_hash : dummy_hash) && known;
+	if (l->verified && password_needs_rehash(l->stored_hash) && !password_hash(l->password, l->rehash))
+		l->rehash[0] = '\0';
+}
+
+static void on_login_verified(void *job)
+{
+	struct login *l = job;
+	if (!l->verified) {
+		const char *params[2] = {l->email, l->client_addr};
+		db_query(request_db(l->r), &accounts_login_failed_stmt, params, on_failure_recorded, l);
+		return;
+	}
+	if (!auth_new_token(l->token, l->token_hash)) {
+		problem_reply(l->r, 503, "Out of entropy; retry shortly.");
+		login_free(l);
+		return;
+	}
+	char ttl[16];
+	snprintf(ttl, sizeof ttl, "%d", l->r->worker->config->token_ttl_s);
+	const char *params[6] = {l->user_id, l->token_hash, ttl, request_id(l->r), l->email,
+				 l->rehash[0] ? l->rehash : NULL};
+	db_query(request_db(l->r), &accounts_login_ok_stmt, params, on_logged_in, l);
+}
+
+static void on_login_lookup(const struct db_result *result, void *arg)
+{
+	struct login *l = arg;
+	struct request *r = l->r;
+	if (result->status != DB_OK || PQntuples(result->res) != 1) {
+		respond_db_failure(r, result);
+		login_free(l);
+		return;
+	}
+	const PGresult *res = result->res;
+	if (atoi(PQgetvalue(res, 0, 0)) >= MAX_LOGIN_FAILURES ||
+	    atoi(PQgetvalue(res, 0, 1)) >= MAX_LOGIN_FAILURES) {
+		int retry = PQgetisnull(res, 0, 2) ? 60 : atoi(PQgetvalue(res, 0, 2));
+		problem_reply_retry(r, 429, "Too many failed logins; wait before trying again.",
+				    retry > 0 ? retry : 1);
+		login_free(l);
+		return;
+	}
+	if (!PQgetisnull(res, 0, 3)) {
+		snprintf(l->user_id, sizeof l->user_id, "%s", PQgetvalue(res, 0, 3));
+		snprintf(l->stored_hash, sizeof l->stored_hash, "%s", PQgetvalue(res, 0, 4));
+	}
+	if (!hash_pool_submit(r->worker->base, verify_login, on_login_verified, l)) {
+		problem_reply(r, 503, "The server is busy; retry shortly.");
+		login_free(l);
+	}
+}
+
+void accounts_login(struct request *r)
+{
+	static const char *const fields[] = {"email", "password", NULL};
+	json_t *body;
+	if (!json_body_object(r, &body))
+		return;
+	struct login *l = calloc(1, sizeof *l);
+	if (l == NULL) {
+		json_decref(body);
+		problem_reply(r, 503, "Out of memory.");
+		return;
+	}
+	l->r = r;
+	l->body = body;
+	struct validation v;
+	validate_init(&v);
+	validate_known_fields(&v, body, fields);
+	validate_email(&v, body, l->email, sizeof l->email);
+	l->password = validate_string(&v, body, "password", true, 1, 1024);
+	if (validate_reply(&v, r)) {
+		login_free(l);
+		return;
+	}
+	char *peer = NULL;
+	ev_uint16_t port;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
+	if (evcon != NULL)
+		evhttp_connection_get_peer(evcon, &peer, &port);
+	snprintf(l->client_addr, sizeof l->client_addr, "%s", peer != NULL ? peer : "unknown");
+	const char *params[2] = {l->email, l->client_addr};
+	db_query(request_db(r), &accounts_login_lookup_stmt, params, on_login_lookup, l);
+}
+
+/* ---------------------------------------------------------------- logout, me */
+
+static void on_logged_out(const struct db_result *result, void *arg)
+{
+	struct request *r = arg;
+	if (result->status != DB_OK) {
+		respond_db_failure(r, result);
+		return;
+	}
+	request_reply_data(r, 204, NULL, "", 0);
+}
+
+static void logout_authenticated(struct request *r)
+{
+	const char *params[1] = {r->who.token_hash};
+	db_query(request_db(r), &accounts_logout_stmt, params, on_logged_out, r);
+}
+
+void accounts_logout(struct request *r) { auth_required(r, logout_authenticated); }
+
+static void me_authenticated(struct request *r)
+{
+	const char *params[1] = {r->who.user_id};
+	request_add_header(r, "Cache-Control", "no-store");
+	db_query(request_db(r), &accounts_me_stmt, params, respond_json_row, r);
+}
+
+void accounts_me(struct request *r) { auth_required(r, me_authenticated); }
+
+/* ---------------------------------------------------------------- administrators */
+
+bool accounts_create_admin(const char *conninfo, const char *email, const char *password,
+			   bool if_absent, char *err, size_t errlen)
+{
+	char normalised[256], hash[PASSWORD_HASH_MAX];
+	if (!valid_email(email) || !normalise_email(email, normalised, sizeof normalised)) {
+		snprintf(err, errlen, "'%s' is not a valid email address", email);
+		return false;
+	}
+	if (utf8_length(password) < 10) {
+		snprintf(err, errlen, "the password must be at least 10 characters long");
+		return false;
+	}
+	PGconn *pg = PQconnectdb(conninfo);
+	if (PQstatus(pg) != CONNECTION_OK) {
+		snprintf(err, errlen, "cannot connect to the database: %s", PQerrorMessage(pg));
+		PQfinish(pg);
+		return false;
+	}
+	const char *lookup[1] = {normalised};
+	PGresult *res = PQexecParams(pg, "SELECT role FROM users WHERE email = $1", 1, NULL, lookup,
+				     NULL, NULL, 0);
+	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	bool exists = ok && PQntuples(res) == 1;
+	if (!ok) {
+		snprintf(err, errlen, "%s", PQerrorMessage(pg));
+	} else if (exists && if_absent) {
+		if (strcmp(PQgetvalue(res, 0, 0), "admin") != 0)
+			log_msg(LOG_WARN, NULL, "bootstrap admin %s exists as a member; left unchanged", normalised);
+	} else if (exists) {
+		snprintf(err, errlen, "an account with email %s already exists; it was left unchanged", normalised);
+		ok = false;
+	}
+	PQclear(res);
+	if (ok && !exists) {
+		if (!password_hash(password, hash)) {
+			snprintf(err, errlen, "cannot hash the password");
+			ok = false;
+		} else {
+			const char *params[2] = {normalised, hash};
+			res = PQexecParams(pg,
+					   "WITH u AS (INSERT INTO users (email, password_hash, display_name, role)"
+					   " VALUES ($1, $2, $1, 'admin') RETURNING *)"
+					   " INSERT INTO audit_log (actor_id, action, entity, entity_id, after)"
+					   " SELECT NULL, 'user.admin_created', 'user', u.id::text, user_json(u) FROM u",
+					   2, NULL, params, NULL, NULL, 0);
+			ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+			if (!ok)
+				snprintf(err, errlen, "%s", PQerrorMessage(pg));
+			else
+				log_msg(LOG_INFO, NULL, "created administrator %s", normalised);
+			PQclear(res);
+		}
+	}
+	PQfinish(pg);
+	for (char *p = err; ok == false && *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	return ok;
+}

@@ -1,0 +1,119 @@
+/* Query strings of list endpoints: known parameters, limit and keyset cursor. */
+#include "query.h"
+
+#include <sys/queue.h>
+
+#include <event2/http.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "problem.h"
+#include "request.h"
+
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+bool parse_limit(const char *text, int *limit)
+{
+	if (text == NULL) {
+		*limit = 20;
+		return true;
+	}
+	char *end;
+	if (text[0] < '0' || text[0] > '9')
+		return false; /* strtol would also take spaces, '+' and '-' */
+	long v = strtol(text, &end, 10);
+	if (end == text || *end != '\0' || v < 1 || v > 100)
+		return false;
+	*limit = (int)v;
+	return true;
+}
+
+bool cursor_encode(const char *text, char *out, size_t out_size)
+{
+	size_t len = strlen(text), o = 0;
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned char)text[i] << 16;
+		size_t chunk = len - i < 3 ? len - i : 3;
+		if (chunk > 1)
+			v |= (unsigned char)text[i + 1] << 8;
+		if (chunk > 2)
+			v |= (unsigned char)text[i + 2];
+		for (size_t k = 0; k <= chunk; k++) {
+			if (o + 1 >= out_size)
+				return false;
+			out[o++] = b64url[(v >> (18 - 6 * k)) & 63];
+		}
+	}
+	if (o >= out_size)
+		return false;
+	out[o] = '\0';
+	return true;
+}
+
+bool cursor_decode(const char *encoded, char *out, size_t out_size)
+{
+	size_t o = 0;
+	unsigned v = 0;
+	int bits = 0;
+	for (const char *p = encoded; *p; p++) {
+		const char *at = strchr(b64url, *p);
+		if (at == NULL)
+			return false;
+		v = (v << 6) | (unsigned)(at - b64url);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			char c = (char)((v >> bits) & 0xff);
+			if (c == '\0' || o + 1 >= out_size)
+				return false;
+			out[o++] = c;
+		}
+	}
+	out[o] = '\0';
+	return o > 0;
+}
+
+bool query_parse(struct request *r, const char *const *allowed, struct query *q)
+{
+	memset(q, 0, sizeof *q);
+	TAILQ_INIT(&q->params);
+	const char *text = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->ev));
+	if (text != NULL && evhttp_parse_query_str(text, &q->params) != 0) {
+		problem_reply(r, 400, "The query string is malformed.");
+		return false;
+	}
+	struct evkeyval *kv;
+	TAILQ_FOREACH(kv, &q->params, next) {
+		bool known = strcmp(kv->key, "limit") == 0 || strcmp(kv->key, "cursor") == 0;
+		for (const char *const *a = allowed; *a != NULL && !known; a++)
+			known = strcmp(*a, kv->key) == 0;
+		if (!known) {
+			char detail[200];
+			snprintf(detail, sizeof detail, "Unknown query parameter '%.100s'.", kv->key);
+			query_free(q);
+			problem_reply(r, 400, detail);
+			return false;
+		}
+	}
+	if (!parse_limit(evhttp_find_header(&q->params, "limit"), &q->limit)) {
+		query_free(q);
+		problem_reply(r, 400, "limit must be an integer from 1 to 100.");
+		return false;
+	}
+	const char *cursor = query_get(q, "cursor");
+	if (cursor != NULL && !cursor_decode(cursor, q->cursor, sizeof q->cursor)) {
+		query_free(q);
+		problem_reply(r, 400, "cursor is not one this server handed out.");
+		return false;
+	}
+	return true;
+}
+
+void query_free(struct query *q) { evhttp_clear_headers(&q->params); }
+
+const char *query_get(const struct query *q, const char *name)
+{
+	const char *v = evhttp_find_header(&q->params, name);
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}

@@ -1,0 +1,35 @@
+/*
+ * Query strings of list endpoints: known parameters only (400 otherwise),
+ * ?limit= 1..100 (default 20) and an opaque keyset ?cursor=.  Like
+ * json_body.h, the checks reply themselves and return false on failure.
+ */
+#ifndef MARKETPLACE_QUERY_H
+#define MARKETPLACE_QUERY_H
+
+#include <event2/keyvalq_struct.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct request;
+
+struct query {
+	struct evkeyvalq params;
+	int limit;
+	char cursor[160]; /* decoded; "" when absent */
+};
+
+/* Parses r's query string, refusing names outside `allowed` (NULL-terminated;
+ * "limit" and "cursor" are always allowed).  On success query_free must follow. */
+bool query_parse(struct request *r, const char *const *allowed, struct query *q);
+void query_free(struct query *q);
+
+/* A parameter's value, or NULL when absent or empty. */
+const char *query_get(const struct query *q, const char *name);
+
+/* Pure helpers, for unit tests and for writing next_cursor. */
+bool parse_limit(const char *text, int *limit);
+/* base64url of text (no padding) into out; false when out is too small. */
+bool cursor_encode(const char *text, char *out, size_t out_size);
+bool cursor_decode(const char *encoded, char *out, size_t out_size);
+
+#endif
