@@ -50,21 +50,15 @@ const struct db_stmt accounts_register_stmt = {
 	" FROM u, o",
 	11};
 
+/* Records the attempt, pending, before the password is checked (migration 0003). */
 const struct db_stmt accounts_login_lookup_stmt = {
 	"accounts_login_lookup",
-	"WITH recent AS ("
-	"  SELECT email, client_addr, at FROM login_failures"
-	"  WHERE (email = $1 OR client_addr = $2) AND at > now() - interval '15 minutes')"
-	" SELECT (SELECT count(*) FROM recent WHERE email = $1),"
-	"  (SELECT count(*) FROM recent WHERE client_addr = $2),"
-	"  (SELECT greatest(1, ceil(extract(epoch FROM min(at) + interval '15 minutes' - now())))::int"
-	"   FROM recent),"
-	"  u.id, u.password_hash"
-	" FROM (SELECT 1) one LEFT JOIN users u ON u.email = $1",
+	"SELECT email_failures, addr_failures, retry_after, attempt_id, user_id, password_hash"
+	" FROM login_attempt($1, $2)",
 	2};
 
 const struct db_stmt accounts_login_failed_stmt = {
-	"accounts_login_failed", "INSERT INTO login_failures (email, client_addr) VALUES ($1, $2)", 2};
+	"accounts_login_failed", "UPDATE login_failures SET pending = false WHERE id = $1::bigint", 1};
 
 const struct db_stmt accounts_login_ok_stmt = {
 	"accounts_login_ok",
@@ -230,6 +224,7 @@ struct login {
 	const char *password;
 	char email[256];
 	char client_addr[64];
+	char attempt_id[24];
 	char user_id[37];     /* "" when the email is unknown */
 	char stored_hash[PASSWORD_HASH_MAX];
 	char rehash[PASSWORD_HASH_MAX]; /* a stronger hash to store, or "" */
@@ -290,7 +285,7 @@ static void on_login_verified(void *job)
 {
 	struct login *l = job;
 	if (!l->verified) {
-		const char *params[2] = {l->email, l->client_addr};
+		const char *params[1] = {l->attempt_id};
 		db_query(request_db(l->r), &accounts_login_failed_stmt, params, on_failure_recorded, l);
 		return;
 	}
@@ -324,9 +319,10 @@ static void on_login_lookup(const struct db_result *result, void *arg)
 		login_free(l);
 		return;
 	}
-	if (!PQgetisnull(res, 0, 3)) {
-		snprintf(l->user_id, sizeof l->user_id, "%s", PQgetvalue(res, 0, 3));
-		snprintf(l->stored_hash, sizeof l->stored_hash, "%s", PQgetvalue(res, 0, 4));
+	snprintf(l->attempt_id, sizeof l->attempt_id, "%s", PQgetvalue(res, 0, 3));
+	if (!PQgetisnull(res, 0, 4)) {
+		snprintf(l->user_id, sizeof l->user_id, "%s", PQgetvalue(res, 0, 4));
+		snprintf(l->stored_hash, sizeof l->stored_hash, "%s", PQgetvalue(res, 0, 5));
 	}
 	if (!hash_pool_submit(r->worker->base, verify_login, on_login_verified, l)) {
 		problem_reply(r, 503, "The server is busy; retry shortly.");

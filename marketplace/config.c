@@ -27,7 +27,6 @@ const char config_usage[] =
 	"  --tls-key FILE            MARKETPLACE_TLS_KEY\n"
 	"  --log LEVEL               MARKETPLACE_LOG: debug, info, warn, error (default: info)\n"
 	"  --header-timeout MS       MARKETPLACE_HEADER_TIMEOUT_MS (default: 10000)\n"
-	"  --idle-timeout S          MARKETPLACE_IDLE_TIMEOUT_S (default: 60)\n"
 	"  --query-timeout MS        MARKETPLACE_QUERY_TIMEOUT_MS (default: 5000)\n"
 	"  --token-ttl DURATION      MARKETPLACE_TOKEN_TTL: seconds or 90m, 12h, 30d (default: 30d)\n"
 	"  --shutdown-timeout MS     MARKETPLACE_SHUTDOWN_TIMEOUT_MS (default: 10000)\n"
@@ -56,7 +55,6 @@ static const struct option_spec options[] = {
 	OPT("--tls-key", "MARKETPLACE_TLS_KEY", V_STRING, tls_key, 0, 0),
 	OPT("--log", "MARKETPLACE_LOG", V_LOG, log_level, 0, 0),
 	OPT("--header-timeout", "MARKETPLACE_HEADER_TIMEOUT_MS", V_INT, header_timeout_ms, 100, 600000),
-	OPT("--idle-timeout", "MARKETPLACE_IDLE_TIMEOUT_S", V_INT, idle_timeout_s, 1, 3600),
 	OPT("--query-timeout", "MARKETPLACE_QUERY_TIMEOUT_MS", V_INT, query_timeout_ms, 10, 600000),
 	OPT("--token-ttl", "MARKETPLACE_TOKEN_TTL", V_DURATION, token_ttl_s, 60, 365 * 86400),
 	OPT("--shutdown-timeout", "MARKETPLACE_SHUTDOWN_TIMEOUT_MS", V_INT, shutdown_timeout_ms, 0, 600000),
@@ -173,7 +171,6 @@ static void set_defaults(struct config *cfg)
 	cfg->db_pool = 8;
 	cfg->log_level = LOG_INFO;
 	cfg->header_timeout_ms = 10000;
-	cfg->idle_timeout_s = 60;
 	cfg->query_timeout_ms = 5000;
 	cfg->shutdown_timeout_ms = 10000;
 	cfg->token_ttl_s = 30 * 86400;

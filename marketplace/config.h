@@ -23,7 +23,6 @@ struct config {
 	const char *tls_key;
 	enum log_level log_level;
 	int header_timeout_ms;          /* a request must arrive whole within this */
-	int idle_timeout_s;             /* evhttp read/write timeout */
 	int query_timeout_ms;
 	int shutdown_timeout_ms;        /* in-flight requests get this long on SIGTERM */
 	int token_ttl_s;                /* lifetime of a login token */

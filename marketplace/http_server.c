@@ -156,7 +156,10 @@ static bool worker_init(struct worker *w, int index, const struct config *cfg, i
 	}
 	evhttp_set_max_body_size(w->http, MAX_BODY_BYTES);
 	evhttp_set_max_headers_size(w->http, MAX_HEADER_BYTES);
-	evhttp_set_timeout(w->http, cfg->idle_timeout_s);
+	/* evhttp's own timeout restarts at every byte: it closes connections that
+	 * send nothing (idle or silent); conn_guard bounds those that dribble. */
+	struct timeval idle = {cfg->header_timeout_ms / 1000, (cfg->header_timeout_ms % 1000) * 1000};
+	evhttp_set_timeout_tv(w->http, &idle);
 	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 						    EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
 						    EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);

@@ -13,10 +13,16 @@
 #define SALT_BYTES 16
 #define KEY_BYTES 32
 
+/* Bounds of what we compute: a stored hash outside them is malformed. */
+static bool params_ok(int log2_n, int r, int p)
+{
+	return log2_n >= 10 && log2_n <= 22 && r >= 1 && r <= 32 && p >= 1 && p <= 16;
+}
+
 static bool derive(const char *password, const unsigned char *salt, size_t salt_len, int log2_n,
 		   int r, int p, unsigned char key[KEY_BYTES])
 {
-	if (log2_n < 10 || log2_n > 22 || r < 1 || r > 32 || p < 1 || p > 16)
+	if (!params_ok(log2_n, r, p))
 		return false;
 	uint64_t n = (uint64_t)1 << log2_n;
 	/* scrypt needs 128 * N * r bytes (plus p * 128 * r); allow that, with room. */
@@ -71,6 +77,8 @@ static bool parse(const char *encoded, struct parsed *out)
 	if (sscanf(encoded, "$scrypt$ln=%d,r=%d,p=%d$%63[A-Za-z0-9+/=]$%63[A-Za-z0-9+/=]%n",
 		   &out->log2_n, &out->r, &out->p, salt64, key64, &consumed) != 5 ||
 	    encoded[consumed] != '\0')
+		return false;
+	if (!params_ok(out->log2_n, out->r, out->p))
 		return false;
 	out->salt_len = decode64(salt64, strlen(salt64), out->salt, sizeof out->salt);
 	out->key_len = decode64(key64, strlen(key64), out->key, sizeof out->key);

@@ -53,14 +53,42 @@ CREATE TABLE tokens (
 CREATE INDEX tokens_user_idx ON tokens (user_id);
 
 -- Failed logins, to refuse a guesser for a while (the server keeps no state).
+-- A row is `pending` while its password is being checked.
 CREATE TABLE login_failures (
     id bigserial PRIMARY KEY,
     email text NOT NULL,
     client_addr text NOT NULL,
-    at timestamptz NOT NULL DEFAULT now()
+    at timestamptz NOT NULL DEFAULT now(),
+    pending boolean NOT NULL DEFAULT true
 );
 CREATE INDEX login_failures_email_idx ON login_failures (email, at);
-CREATE INDEX login_failures_addr_idx ON login_failures (client_addr, at);
+CREATE INDEX login_failures_addr_idx ON login_failures (client_addr, at) WHERE NOT pending;
+
+-- A login attempt on an email counts against it from the moment it starts
+-- (as a pending row): the advisory lock serialises attempts on one email,
+-- so concurrent guesses cannot all read the count before any is recorded.
+-- An address counts only attempts that failed, so that many people behind
+-- one address can log in at once.  A correct password clears the email's rows.
+CREATE FUNCTION login_attempt(p_email text, p_addr text,
+        OUT email_failures integer, OUT addr_failures integer, OUT retry_after integer,
+        OUT attempt_id bigint, OUT user_id uuid, OUT password_hash text)
+    LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(1, hashtext(p_email));
+    SELECT count(*) FILTER (WHERE f.email = p_email),
+           count(*) FILTER (WHERE f.client_addr = p_addr AND NOT f.pending),
+           greatest(1, ceil(extract(epoch FROM min(f.at) + interval '15 minutes' - now())))::integer
+      INTO email_failures, addr_failures, retry_after
+      FROM login_failures f
+     WHERE (f.email = p_email OR (f.client_addr = p_addr AND NOT f.pending))
+       AND f.at > now() - interval '15 minutes';
+    IF email_failures < 10 AND addr_failures < 10 THEN
+        INSERT INTO login_failures (email, client_addr) VALUES (p_email, p_addr)
+            RETURNING id INTO attempt_id;
+        SELECT u.id, u.password_hash INTO user_id, password_hash FROM users u WHERE u.email = p_email;
+    END IF;
+END;
+$$;
 
 -- Append-only: written in the same transaction as the action it records.
 CREATE TABLE audit_log (

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's second command (and all that .ci/run does): install, build
-# with AddressSanitizer + UndefinedBehaviorSanitizer, start a throw-away
-# PostgreSQL cluster, run every test with ctest, and stop the cluster.
+# twice (optimised, and with AddressSanitizer + UndefinedBehaviorSanitizer),
+# start a throw-away PostgreSQL cluster, run every test with ctest in both
+# builds, and stop the cluster.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -12,9 +13,9 @@ install_packages "${test_packages[@]}"
 echo "==> installing the OpenAPI linter"
 npm install --silent --no-audit --no-fund --prefix "$ROOT/.local/npm" @redocly/cli@1.34.20 >/dev/null
 
-build_dir="$ROOT/build-test"
-echo "==> building with sanitizers in $build_dir"
-build "$build_dir" -DCMAKE_BUILD_TYPE=Debug -DMARKETPLACE_SANITIZE=ON
+echo "==> building in build-test (optimised) and build-asan (sanitizers)"
+build "$ROOT/build-test" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+build "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DMARKETPLACE_SANITIZE=ON
 
 data=$(mktemp -d /tmp/marketplace-test-pg.XXXXXX)
 port=${MARKETPLACE_TEST_PG_PORT:-55433}
@@ -31,4 +32,9 @@ export MARKETPLACE_TEST_PG_START="$ROOT/scripts/pg.sh start $data $port >/dev/nu
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-ctest --test-dir "$build_dir" --output-on-failure "$@"
+status=0
+for dir in build-test build-asan; do
+	echo "==> ctest in $dir"
+	ctest --test-dir "$ROOT/$dir" --output-on-failure "$@" || status=1
+done
+exit $status

@@ -1,0 +1,538 @@
+/*
+ * marketplace/db.h driven directly on the test's own event loop, against the
+ * test database: pipelining, errors, timeouts, transactions, an unreachable
+ * server and freeing a pool with work pending.
+ */
+#include <check.h>
+#include <event2/event.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "harness.h"
+#include "log.h"
+
+static const struct db_stmt st_add = {"it_add", "SELECT $1::int + 1, pg_backend_pid()", 1};
+static const struct db_stmt st_sleep = {"it_sleep", "SELECT pg_sleep($1::float8)", 1};
+static const struct db_stmt st_insert = {"it_insert", "INSERT INTO it_pool_probe (tag, n) VALUES ($1, $2::int)", 2};
+static const struct db_stmt st_div = {"it_div", "SELECT 1 / $1::int", 1};
+static const struct db_stmt st_count = {"it_count", "SELECT count(*) FROM it_pool_probe WHERE tag = $1", 1};
+static const struct db_stmt *const stmts[] = {&st_add, &st_sleep, &st_insert, &st_div, &st_count};
+
+static struct event_base *base;
+static char tag[64]; /* this test's rows in it_pool_probe */
+
+static void setup(void)
+{
+	PGconn *pg = it_pg_connect(it_db_url());
+	it_pg_exec(pg, "CREATE TABLE IF NOT EXISTS it_pool_probe (tag text NOT NULL, n int NOT NULL)");
+	PQfinish(pg);
+	snprintf(tag, sizeof tag, "it-%ld-%.0f", (long)getpid(), it_now() * 1000);
+	base = event_base_new();
+	ck_assert(base != NULL);
+}
+
+static void teardown(void)
+{
+	event_base_free(base);
+	base = NULL;
+}
+
+/* Parent side, after all tests (also after a failed one): remove the probe table. */
+static void drop_probe_table(void)
+{
+	const char *url = getenv("MARKETPLACE_TEST_DATABASE_URL");
+	if (url == NULL || url[0] == '\0')
+		return;
+	PGconn *pg = PQconnectdb(url);
+	if (PQstatus(pg) == CONNECTION_OK)
+		PQclear(PQexec(pg, "DROP TABLE IF EXISTS it_pool_probe"));
+	PQfinish(pg);
+}
+
+static struct db_pool *new_pool(const char *conninfo, int size, int timeout_ms)
+{
+	struct db_pool_config cfg = {conninfo, size, timeout_ms, stmts, sizeof stmts / sizeof stmts[0]};
+	char err[256] = "";
+	struct db_pool *pool = db_pool_new(base, &cfg, err, sizeof err);
+	ck_assert_msg(pool != NULL, "db_pool_new: %s", err);
+	return pool;
+}
+
+static void on_safety(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	*(bool *)arg = true;
+	event_base_loopbreak(base);
+}
+
+/* Runs the loop until *pending is 0, failing the test after timeout_ms. */
+static void run_until_done(const int *pending, int timeout_ms, const char *what)
+{
+	bool expired = false;
+	struct event *safety = evtimer_new(base, on_safety, &expired);
+	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	evtimer_add(safety, &tv);
+	while (*pending > 0 && !expired)
+		event_base_loop(base, EVLOOP_ONCE);
+	event_free(safety);
+	ck_assert_msg(*pending == 0, "%s: %d callbacks still missing after %d ms", what, *pending, timeout_ms);
+}
+
+/* Runs the loop for ms milliseconds. */
+static void run_for(int ms)
+{
+	bool expired = false;
+	struct event *safety = evtimer_new(base, on_safety, &expired);
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	evtimer_add(safety, &tv);
+	while (!expired)
+		event_base_loop(base, EVLOOP_ONCE);
+	event_free(safety);
+}
+
+/* Runs the loop until the pool has n connections ready. */
+static void wait_ready(struct db_pool *pool, int n)
+{
+	struct db_pool_stats stats;
+	double t0 = it_now();
+	for (;;) {
+		db_pool_get_stats(pool, &stats);
+		if (stats.ready == n)
+			return;
+		ck_assert_msg(it_now() - t0 < 5.0, "%d of %d connections ready after 5 s", stats.ready, n);
+		run_for(10);
+	}
+}
+
+/* ------------------------------------------------------------ one query, one outcome */
+
+struct outcome {
+	int *pending;
+	int calls;
+	enum db_status status;
+	char value[64];
+	char sqlstate[6];
+	int backend;
+	int seq; /* completion order */
+};
+
+static int completions;
+
+static void on_result(const struct db_result *r, void *arg)
+{
+	struct outcome *o = arg;
+	o->calls++;
+	o->status = r->status;
+	o->seq = ++completions;
+	snprintf(o->sqlstate, sizeof o->sqlstate, "%s", db_sqlstate(r));
+	if (r->status == DB_OK && r->res != NULL && PQntuples(r->res) > 0) {
+		snprintf(o->value, sizeof o->value, "%s", PQgetvalue(r->res, 0, 0));
+		if (PQnfields(r->res) > 1)
+			o->backend = atoi(PQgetvalue(r->res, 0, 1));
+	}
+	if (o->calls == 1)
+		(*o->pending)--;
+}
+
+/* Runs one statement with one or two parameters and waits for it. */
+static void query1(struct db_pool *pool, const struct db_stmt *st, const char *p1, const char *p2,
+		   struct outcome *o, int timeout_ms)
+{
+	int pending = 1;
+	memset(o, 0, sizeof *o);
+	o->pending = &pending;
+	const char *params[] = {p1, p2};
+	db_query(pool, st, params, on_result, o);
+	run_until_done(&pending, timeout_ms, st->name);
+	o->pending = NULL;
+}
+
+static long count_rows(struct db_pool *pool)
+{
+	struct outcome o;
+	query1(pool, &st_count, tag, NULL, &o, 5000);
+	ck_assert_msg(o.status == DB_OK, "count query failed: %d", o.status);
+	return atol(o.value);
+}
+
+/* ------------------------------------------------------------ tests */
+
+START_TEST(test_pipelined_queries)
+{
+	struct db_pool *pool = new_pool(it_db_url(), 2, 5000);
+	enum { N = 200 };
+	struct outcome *o = calloc(N, sizeof *o);
+	ck_assert(o != NULL);
+	int pending = N;
+	for (int i = 0; i < N; i++) {
+		char n[16];
+		snprintf(n, sizeof n, "%d", i);
+		o[i].pending = &pending;
+		const char *params[] = {n};
+		db_query(pool, &st_add, params, on_result, &o[i]);
+	}
+	run_until_done(&pending, 10000, "200 pipelined queries");
+	for (int i = 0; i < N; i++) {
+		ck_assert_msg(o[i].calls == 1, "query %d: %d callbacks", i, o[i].calls);
+		ck_assert_msg(o[i].status == DB_OK, "query %d: status %d", i, o[i].status);
+		ck_assert_msg(atoi(o[i].value) == i + 1, "query %d answered %s", i, o[i].value);
+	}
+	/* On each connection the answers came back in the order the queries were sent. */
+	for (int i = 0; i < N; i++)
+		for (int j = i + 1; j < N; j++)
+			if (o[i].backend == o[j].backend)
+				ck_assert_msg(o[i].seq < o[j].seq, "queries %d and %d completed out of order", i, j);
+	wait_ready(pool, 2);
+	struct db_pool_stats stats;
+	db_pool_get_stats(pool, &stats);
+	ck_assert_int_eq(stats.busy, 0);
+	ck_assert_int_eq(stats.connecting, 0);
+	ck_assert_msg(stats.query_errors == 0 && stats.timeouts == 0 && stats.unavailable == 0,
+		      "errors on a healthy database");
+	free(o);
+	db_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_query_error_keeps_connection)
+{
+	struct db_pool *pool = new_pool(it_db_url(), 2, 5000);
+	struct outcome o;
+	wait_ready(pool, 2);
+	struct db_pool_stats before, after;
+	db_pool_get_stats(pool, &before);
+
+	query1(pool, &st_div, "0", NULL, &o, 5000);
+	ck_assert_msg(o.status == DB_QUERY_ERROR, "1/0 gave status %d", o.status);
+	ck_assert_str_eq(o.sqlstate, "22012");
+
+	/* An error and good queries pipelined behind it on the same pool. */
+	enum { N = 20 };
+	struct outcome many[N + 1];
+	memset(many, 0, sizeof many);
+	int pending = N + 1;
+	many[0].pending = &pending;
+	db_query(pool, &st_div, (const char *const[]){"0"}, on_result, &many[0]);
+	for (int i = 1; i <= N; i++) {
+		char n[16];
+		snprintf(n, sizeof n, "%d", i);
+		many[i].pending = &pending;
+		db_query(pool, &st_add, (const char *const[]){n}, on_result, &many[i]);
+	}
+	run_until_done(&pending, 5000, "queries after an error");
+	ck_assert_int_eq(many[0].status, DB_QUERY_ERROR);
+	for (int i = 1; i <= N; i++) {
+		ck_assert_msg(many[i].status == DB_OK && atoi(many[i].value) == i + 1,
+			      "query %d after the error: status %d value %s", i, many[i].status, many[i].value);
+	}
+	db_pool_get_stats(pool, &after);
+	ck_assert_msg(after.connection_failures == before.connection_failures,
+		      "a query error dropped a connection");
+	ck_assert_int_eq(after.ready, 2);
+	ck_assert_msg(after.query_errors == before.query_errors + 2, "query_errors %llu -> %llu",
+		      (unsigned long long)before.query_errors, (unsigned long long)after.query_errors);
+	db_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_query_timeout)
+{
+	struct db_pool *pool = new_pool(it_db_url(), 2, 300);
+	struct outcome o;
+	query1(pool, &st_add, "1", NULL, &o, 5000);
+	ck_assert_int_eq(o.status, DB_OK);
+	double t0 = it_now();
+	query1(pool, &st_sleep, "2", NULL, &o, 5000);
+	double took = it_now() - t0;
+	ck_assert_msg(o.status == DB_TIMEOUT, "pg_sleep(2) with a 300 ms timeout gave status %d", o.status);
+	ck_assert_msg(took < 1.0, "the timeout took %.2f s", took);
+	query1(pool, &st_add, "41", NULL, &o, 5000);
+	ck_assert_msg(o.status == DB_OK && strcmp(o.value, "42") == 0, "after a timeout: status %d value %s",
+		      o.status, o.value);
+	struct db_pool_stats stats;
+	db_pool_get_stats(pool, &stats);
+	ck_assert_msg(stats.timeouts == 1, "timeouts = %llu", (unsigned long long)stats.timeouts);
+	db_pool_free(pool);
+}
+END_TEST
+
+/* A transaction walked step by step from its callbacks. */
+struct tx_run {
+	int pending;
+	int step;
+	bool fail_midway;
+	struct db_tx *tx;
+	enum db_status begin_status, finish_status;
+	enum db_status statuses[4];
+	char sqlstates[4][6];
+	int nstatements;
+};
+
+static void tx_next(struct tx_run *t);
+
+static void on_tx_statement(const struct db_result *r, void *arg)
+{
+	struct tx_run *t = arg;
+	t->statuses[t->nstatements] = r->status;
+	snprintf(t->sqlstates[t->nstatements], 6, "%s", db_sqlstate(r));
+	t->nstatements++;
+	tx_next(t);
+}
+
+static void on_tx_finished(const struct db_result *r, void *arg)
+{
+	struct tx_run *t = arg;
+	t->finish_status = r->status;
+	t->tx = NULL;
+	t->pending--;
+}
+
+static void tx_next(struct tx_run *t)
+{
+	char n[16];
+	snprintf(n, sizeof n, "%d", t->step + 1);
+	switch (t->step++) {
+	case 0:
+		db_tx_query(t->tx, &st_insert, (const char *const[]){tag, n}, on_tx_statement, t);
+		break;
+	case 1:
+		if (t->fail_midway)
+			db_tx_query(t->tx, &st_div, (const char *const[]){"0"}, on_tx_statement, t);
+		else
+			db_tx_query(t->tx, &st_insert, (const char *const[]){tag, n}, on_tx_statement, t);
+		break;
+	default:
+		db_tx_finish(t->tx, true, on_tx_finished, t);
+		break;
+	}
+}
+
+static void on_tx_begun(struct db_tx *tx, enum db_status status, void *arg)
+{
+	struct tx_run *t = arg;
+	t->begin_status = status;
+	t->tx = tx;
+	if (tx == NULL) {
+		t->pending--;
+		return;
+	}
+	tx_next(t);
+}
+
+START_TEST(test_transaction_commit)
+{
+	struct db_pool *pool = new_pool(it_db_url(), 2, 5000);
+	struct tx_run t = {.pending = 1};
+	db_tx_begin(pool, on_tx_begun, &t);
+	run_until_done(&t.pending, 5000, "transaction");
+	ck_assert_int_eq(t.begin_status, DB_OK);
+	ck_assert_int_eq(t.nstatements, 2);
+	ck_assert_msg(t.statuses[0] == DB_OK && t.statuses[1] == DB_OK, "inserts: %d %d", t.statuses[0],
+		      t.statuses[1]);
+	ck_assert_msg(t.finish_status == DB_OK, "commit: status %d", t.finish_status);
+	ck_assert_int_eq(count_rows(pool), 2);
+	/* Visible to other sessions too. */
+	PGconn *pg = it_pg_connect(it_db_url());
+	char sql[160];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM it_pool_probe WHERE tag = '%s'", tag);
+	ck_assert_int_eq(it_pg_long(pg, sql), 2);
+	PQfinish(pg);
+	db_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_transaction_failed_statement)
+{
+	struct db_pool *pool = new_pool(it_db_url(), 2, 5000);
+	struct tx_run t = {.pending = 1, .fail_midway = true};
+	db_tx_begin(pool, on_tx_begun, &t);
+	run_until_done(&t.pending, 5000, "failing transaction");
+	ck_assert_int_eq(t.begin_status, DB_OK);
+	ck_assert_int_eq(t.statuses[0], DB_OK);
+	ck_assert_int_eq(t.statuses[1], DB_QUERY_ERROR);
+	ck_assert_str_eq(t.sqlstates[1], "22012");
+	ck_assert_msg(t.finish_status == DB_QUERY_ERROR,
+		      "finish(commit) after a failed statement reported %d, not DB_QUERY_ERROR",
+		      t.finish_status);
+	ck_assert_int_eq(count_rows(pool), 0);
+	db_pool_free(pool);
+}
+END_TEST
+
+/* All statements pipelined at once inside the transaction, before any answer arrives. */
+struct tx_burst {
+	int pending;
+	enum db_status begin_status, finish_status;
+	struct outcome stmt[3];
+};
+
+static void on_burst_finished(const struct db_result *r, void *arg)
+{
+	struct tx_burst *b = arg;
+	b->finish_status = r->status;
+	b->pending--;
+}
+
+static void on_burst_result(const struct db_result *r, void *arg)
+{
+	struct outcome *o = arg;
+	o->calls++;
+	o->status = r->status;
+}
+
+static void on_burst_begun(struct db_tx *tx, enum db_status status, void *arg)
+{
+	struct tx_burst *b = arg;
+	b->begin_status = status;
+	if (tx == NULL) {
+		b->pending--;
+		return;
+	}
+	db_tx_query(tx, &st_insert, (const char *const[]){tag, "1"}, on_burst_result, &b->stmt[0]);
+	db_tx_query(tx, &st_div, (const char *const[]){"0"}, on_burst_result, &b->stmt[1]);
+	db_tx_query(tx, &st_insert, (const char *const[]){tag, "2"}, on_burst_result, &b->stmt[2]);
+	db_tx_finish(tx, true, on_burst_finished, b);
+}
+
+START_TEST(test_transaction_pipelined_failure)
+{
+	struct db_pool *pool = new_pool(it_db_url(), 2, 5000);
+	struct tx_burst b = {.pending = 1};
+	db_tx_begin(pool, on_burst_begun, &b);
+	run_until_done(&b.pending, 5000, "pipelined failing transaction");
+	ck_assert_int_eq(b.begin_status, DB_OK);
+	for (int i = 0; i < 3; i++)
+		ck_assert_msg(b.stmt[i].calls == 1, "statement %d: %d callbacks", i, b.stmt[i].calls);
+	ck_assert_int_eq(b.stmt[0].status, DB_OK);
+	ck_assert_int_eq(b.stmt[1].status, DB_QUERY_ERROR);
+	ck_assert_msg(b.stmt[2].status != DB_OK, "a statement after the failure succeeded");
+	ck_assert_msg(b.finish_status == DB_QUERY_ERROR, "finish(commit) reported %d", b.finish_status);
+	ck_assert_int_eq(count_rows(pool), 0);
+	db_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_unreachable_server)
+{
+	char conninfo[256];
+	snprintf(conninfo, sizeof conninfo, "host=127.0.0.1 port=%d dbname=nothing user=nobody connect_timeout=5",
+		 it_free_port());
+	struct db_pool *pool = new_pool(conninfo, 2, 5000);
+	double t0 = it_now();
+	struct outcome o;
+	query1(pool, &st_add, "1", NULL, &o, 2000);
+	ck_assert_msg(o.status == DB_UNAVAILABLE, "status %d", o.status);
+	ck_assert_msg(it_now() - t0 < 2.0, "took %.2f s", it_now() - t0);
+	/* Once known down, the pool refuses at once. */
+	t0 = it_now();
+	query1(pool, &st_add, "1", NULL, &o, 2000);
+	ck_assert_msg(o.status == DB_UNAVAILABLE && it_now() - t0 < 0.5, "second query: status %d after %.2f s",
+		      o.status, it_now() - t0);
+	struct tx_run t = {.pending = 1};
+	db_tx_begin(pool, on_tx_begun, &t);
+	run_until_done(&t.pending, 2000, "transaction on a dead pool");
+	ck_assert_int_eq(t.begin_status, DB_UNAVAILABLE);
+	ck_assert(t.tx == NULL);
+	db_pool_free(pool);
+}
+END_TEST
+
+struct free_probe {
+	int calls;
+	enum db_status status;
+	bool tx_was_null;
+};
+
+static void on_probe(const struct db_result *r, void *arg)
+{
+	struct free_probe *p = arg;
+	p->calls++;
+	p->status = r->status;
+}
+
+static void on_probe_tx(struct db_tx *tx, enum db_status status, void *arg)
+{
+	struct free_probe *p = arg;
+	p->calls++;
+	p->status = status;
+	p->tx_was_null = tx == NULL;
+	if (tx != NULL)
+		db_tx_finish(tx, false, on_probe, p); /* not expected: counted as a second call */
+}
+
+static void assert_all_unavailable_once(struct free_probe *p, int n, const char *what)
+{
+	for (int i = 0; i < n; i++)
+		ck_assert_msg(p[i].calls == 1 && p[i].status == DB_UNAVAILABLE,
+			      "%s: callback %d ran %d times, last status %d", what, i, p[i].calls, p[i].status);
+}
+
+START_TEST(test_free_while_connecting)
+{
+	struct db_pool *pool = new_pool(it_db_url(), 2, 5000);
+	enum { N = 6 };
+	struct free_probe p[N + 1];
+	memset(p, 0, sizeof p);
+	for (int i = 0; i < N; i++)
+		db_query(pool, &st_add, (const char *const[]){"1"}, on_probe, &p[i]);
+	db_tx_begin(pool, on_probe_tx, &p[N]);
+	for (int i = 0; i <= N; i++)
+		ck_assert_msg(p[i].calls == 0, "callback %d ran before the pool connected", i);
+	db_pool_free(pool);
+	assert_all_unavailable_once(p, N + 1, "free while connecting");
+	ck_assert(p[N].tx_was_null);
+	run_for(100);
+	assert_all_unavailable_once(p, N + 1, "after the free");
+}
+END_TEST
+
+START_TEST(test_free_with_queries_in_flight)
+{
+	struct db_pool *pool = new_pool(it_db_url(), 2, 5000);
+	struct outcome o;
+	query1(pool, &st_add, "1", NULL, &o, 5000);
+	ck_assert_int_eq(o.status, DB_OK);
+	enum { N = 10 };
+	struct free_probe p[N];
+	memset(p, 0, sizeof p);
+	for (int i = 0; i < N; i++)
+		db_query(pool, &st_sleep, (const char *const[]){"1"}, on_probe, &p[i]);
+	run_for(100); /* sent, now running on the server */
+	for (int i = 0; i < N; i++)
+		ck_assert_msg(p[i].calls == 0, "query %d finished early", i);
+	db_pool_free(pool);
+	assert_all_unavailable_once(p, N, "free with queries in flight");
+	run_for(100);
+	assert_all_unavailable_once(p, N, "after the free");
+}
+END_TEST
+
+int main(void)
+{
+	log_set_level(LOG_ERROR);
+	Suite *s = suite_create("integration_db_pool");
+	TCase *tc = tcase_create("db_pool");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_unchecked_fixture(tc, NULL, drop_probe_table);
+	tcase_add_test(tc, test_pipelined_queries);
+	tcase_add_test(tc, test_query_error_keeps_connection);
+	tcase_add_test(tc, test_query_timeout);
+	tcase_add_test(tc, test_transaction_commit);
+	tcase_add_test(tc, test_transaction_failed_statement);
+	tcase_add_test(tc, test_transaction_pipelined_failure);
+	tcase_add_test(tc, test_unreachable_server);
+	tcase_add_test(tc, test_free_while_connecting);
+	tcase_add_test(tc, test_free_with_queries_in_flight);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

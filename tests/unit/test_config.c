@@ -1,0 +1,252 @@
+/*
+ * config_load with a fake environment (a small static table) and argv arrays:
+ * defaults, environment values, flags overriding the environment (both
+ * "--flag value" and "--flag=value"), every command, the listen forms, and
+ * the errors, each of which must return false with a non-empty one-line
+ * reason.
+ */
+#include <check.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+struct env_var {
+	const char *name;
+	const char *value;
+};
+
+/* The environment the fake getenv reads; NULL-name terminated, or NULL for empty. */
+static const struct env_var *fake_env;
+
+static const char *fake_getenv(const char *name)
+{
+	for (const struct env_var *v = fake_env; v != NULL && v->name != NULL; v++)
+		if (strcmp(v->name, name) == 0)
+			return v->value;
+	return NULL;
+}
+
+static struct config cfg;
+static char err[256];
+
+/* Loads argv (NULL-terminated, argv[0] included) under env. */
+static bool load_argv(const struct env_var *env, char **argv)
+{
+	int argc = 0;
+	while (argv[argc] != NULL)
+		argc++;
+	fake_env = env;
+	memset(err, 0, sizeof err);
+	return config_load(&cfg, argc, argv, fake_getenv, err, sizeof err);
+}
+
+#define LOAD(env, ...) load_argv(env, (char *[]){"marketplace", __VA_ARGS__, NULL})
+
+static void assert_one_line_error(const char *what)
+{
+	ck_assert_msg(err[0] != '\0', "%s: empty error message", what);
+	ck_assert_msg(strchr(err, '\n') == NULL, "%s: error is not one line: %s", what, err);
+}
+
+START_TEST(defaults)
+{
+	ck_assert_msg(LOAD(NULL, "serve"), "%s", err);
+	ck_assert_int_eq(cfg.command, CMD_SERVE);
+	ck_assert_str_eq(cfg.listen_host, "127.0.0.1");
+	ck_assert_int_eq(cfg.listen_port, 8080);
+	ck_assert_int_eq(cfg.db_pool, 8);
+	ck_assert_int_eq(cfg.log_level, LOG_INFO);
+	ck_assert_int_ge(cfg.threads, 1);
+	ck_assert_ptr_nonnull(cfg.database_url);
+	ck_assert_str_ne(cfg.database_url, "");
+	ck_assert_ptr_nonnull(cfg.database_read_url);
+	ck_assert_str_eq(cfg.database_read_url, cfg.database_url);
+	ck_assert_ptr_null(cfg.bootstrap_admin);
+	ck_assert_ptr_null(cfg.tls_cert);
+	ck_assert_ptr_null(cfg.tls_key);
+	ck_assert_ptr_null(cfg.admin_email);
+	ck_assert(!cfg.no_migrate);
+	ck_assert_int_eq(cfg.header_timeout_ms, 10000);
+	ck_assert_int_eq(cfg.token_ttl_s, 30 * 86400);
+	ck_assert_int_eq(cfg.query_timeout_ms, 5000);
+	ck_assert_int_eq(cfg.shutdown_timeout_ms, 10000);
+}
+END_TEST
+
+static const struct env_var full_env[] = {
+	{"MARKETPLACE_DATABASE_URL", "postgresql://primary/mp"},
+	{"MARKETPLACE_DATABASE_READ_URL", "postgresql://replica/mp"},
+	{"MARKETPLACE_LISTEN", "0.0.0.0:9090"},
+	{"MARKETPLACE_THREADS", "5"},
+	{"MARKETPLACE_DB_POOL", "3"},
+	{"MARKETPLACE_BOOTSTRAP_ADMIN", "root@example.vn:s3cret-pass"},
+	{"MARKETPLACE_TLS_CERT", "/etc/mp/cert.pem"},
+	{"MARKETPLACE_TLS_KEY", "/etc/mp/key.pem"},
+	{"MARKETPLACE_LOG", "debug"},
+	{NULL, NULL},
+};
+
+START_TEST(environment_values)
+{
+	ck_assert_msg(LOAD(full_env, "serve"), "%s", err);
+	ck_assert_str_eq(cfg.database_url, "postgresql://primary/mp");
+	ck_assert_str_eq(cfg.database_read_url, "postgresql://replica/mp");
+	ck_assert_str_eq(cfg.listen_host, "0.0.0.0");
+	ck_assert_int_eq(cfg.listen_port, 9090);
+	ck_assert_int_eq(cfg.threads, 5);
+	ck_assert_int_eq(cfg.db_pool, 3);
+	ck_assert_str_eq(cfg.bootstrap_admin, "root@example.vn:s3cret-pass");
+	ck_assert_str_eq(cfg.tls_cert, "/etc/mp/cert.pem");
+	ck_assert_str_eq(cfg.tls_key, "/etc/mp/key.pem");
+	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
+}
+END_TEST
+
+START_TEST(read_url_follows_database_url)
+{
+	static const struct env_var env[] = {{"MARKETPLACE_DATABASE_URL", "dbname=envdb"}, {NULL, NULL}};
+	ck_assert_msg(LOAD(env, "serve"), "%s", err);
+	ck_assert_str_eq(cfg.database_read_url, "dbname=envdb");
+	ck_assert_msg(LOAD(env, "serve", "--database-url", "dbname=flagdb"), "%s", err);
+	ck_assert_str_eq(cfg.database_url, "dbname=flagdb");
+	ck_assert_str_eq(cfg.database_read_url, "dbname=flagdb");
+}
+END_TEST
+
+START_TEST(flags_override_environment)
+{
+	ck_assert_msg(LOAD(full_env, "serve", "--threads", "3"), "%s", err);
+	ck_assert_int_eq(cfg.threads, 3);
+	ck_assert_msg(LOAD(full_env, "serve", "--threads=3"), "%s", err);
+	ck_assert_int_eq(cfg.threads, 3);
+	ck_assert_msg(LOAD(full_env, "--threads", "3", "serve"), "%s", err); /* before the command */
+	ck_assert_int_eq(cfg.threads, 3);
+
+	ck_assert_msg(LOAD(full_env, "serve", "--listen", "10.0.0.1:81", "--db-pool=2", "--log",
+			   "error", "--database-url", "dbname=a", "--database-read-url=dbname=b",
+			   "--bootstrap-admin", "x@y.vn:pw", "--tls-cert", "c.pem", "--tls-key", "k.pem",
+			   "--no-migrate"),
+		      "%s", err);
+	ck_assert_str_eq(cfg.listen_host, "10.0.0.1");
+	ck_assert_int_eq(cfg.listen_port, 81);
+	ck_assert_int_eq(cfg.db_pool, 2);
+	ck_assert_int_eq(cfg.log_level, LOG_ERROR);
+	ck_assert_str_eq(cfg.database_url, "dbname=a");
+	ck_assert_str_eq(cfg.database_read_url, "dbname=b");
+	ck_assert_str_eq(cfg.bootstrap_admin, "x@y.vn:pw");
+	ck_assert_str_eq(cfg.tls_cert, "c.pem");
+	ck_assert_str_eq(cfg.tls_key, "k.pem");
+	ck_assert(cfg.no_migrate);
+	ck_assert_int_eq(cfg.threads, 5); /* untouched by flags: still the environment's */
+}
+END_TEST
+
+START_TEST(commands)
+{
+	ck_assert_msg(LOAD(NULL, "serve"), "%s", err);
+	ck_assert_int_eq(cfg.command, CMD_SERVE);
+	ck_assert_msg(LOAD(NULL, "migrate"), "%s", err);
+	ck_assert_int_eq(cfg.command, CMD_MIGRATE);
+	ck_assert_msg(LOAD(NULL, "--help"), "%s", err);
+	ck_assert_int_eq(cfg.command, CMD_HELP);
+	ck_assert_msg(LOAD(NULL, "--version"), "%s", err);
+	ck_assert_int_eq(cfg.command, CMD_VERSION);
+
+	ck_assert_msg(LOAD(NULL, "create-admin", "admin@quangtri.gov.vn"), "%s", err);
+	ck_assert_int_eq(cfg.command, CMD_CREATE_ADMIN);
+	ck_assert_str_eq(cfg.admin_email, "admin@quangtri.gov.vn");
+	ck_assert_msg(LOAD(NULL, "create-admin", "--log", "warn", "a@b.vn"), "%s", err);
+	ck_assert_str_eq(cfg.admin_email, "a@b.vn");
+	ck_assert_int_eq(cfg.log_level, LOG_WARN);
+}
+END_TEST
+
+START_TEST(listen_forms)
+{
+	ck_assert_msg(LOAD(NULL, "serve", "--listen", "[::1]:9000"), "%s", err);
+	ck_assert_str_eq(cfg.listen_host, "::1");
+	ck_assert_int_eq(cfg.listen_port, 9000);
+	ck_assert_msg(LOAD(NULL, "serve", "--listen", ":9000"), "%s", err);
+	ck_assert_str_eq(cfg.listen_host, "0.0.0.0");
+	ck_assert_int_eq(cfg.listen_port, 9000);
+	ck_assert_msg(LOAD(NULL, "serve", "--listen=192.168.1.2:65535"), "%s", err);
+	ck_assert_str_eq(cfg.listen_host, "192.168.1.2");
+	ck_assert_int_eq(cfg.listen_port, 65535);
+}
+END_TEST
+
+/* Each case must fail with a one-line reason. */
+struct bad_case {
+	const char *what;
+	const struct env_var *env;
+	char *argv[8]; /* argv[0] included, NULL-terminated */
+};
+
+static const struct env_var env_bad_threads[] = {{"MARKETPLACE_THREADS", "abc"}, {NULL, NULL}};
+static const struct env_var env_key_only[] = {{"MARKETPLACE_TLS_KEY", "k.pem"}, {NULL, NULL}};
+static const struct env_var env_admin_nocolon[] = {
+	{"MARKETPLACE_BOOTSTRAP_ADMIN", "root@example.vn"}, {NULL, NULL}};
+static const struct env_var env_bad_listen[] = {{"MARKETPLACE_LISTEN", "localhost"}, {NULL, NULL}};
+
+static const struct bad_case bad_cases[] = {
+	{"unknown flag", NULL, {"mp", "serve", "--bogus"}},
+	{"unknown flag before command", NULL, {"mp", "--bogus", "serve"}},
+	{"unknown command", NULL, {"mp", "frobnicate"}},
+	{"missing command", NULL, {"mp"}},
+	{"missing command, flags only", NULL, {"mp", "--threads", "3"}},
+	{"--threads abc", NULL, {"mp", "serve", "--threads", "abc"}},
+	{"--threads=abc", NULL, {"mp", "serve", "--threads=abc"}},
+	{"--threads 0", NULL, {"mp", "serve", "--threads", "0"}},
+	{"--threads 3x", NULL, {"mp", "serve", "--threads", "3x"}},
+	{"--listen nocolon", NULL, {"mp", "serve", "--listen", "nocolon"}},
+	{"--listen 1.2.3.4:70000", NULL, {"mp", "serve", "--listen", "1.2.3.4:70000"}},
+	{"--listen 1.2.3.4:0", NULL, {"mp", "serve", "--listen", "1.2.3.4:0"}},
+	{"--listen 1.2.3.4:", NULL, {"mp", "serve", "--listen", "1.2.3.4:"}},
+	{"--log loud", NULL, {"mp", "serve", "--log", "loud"}},
+	{"create-admin without EMAIL", NULL, {"mp", "create-admin"}},
+	{"TLS cert without key", NULL, {"mp", "serve", "--tls-cert", "c.pem"}},
+	{"TLS key without cert (env)", env_key_only, {"mp", "serve"}},
+	{"bootstrap admin without colon", NULL, {"mp", "serve", "--bootstrap-admin", "root@example.vn"}},
+	{"bootstrap admin without colon (env)", env_admin_nocolon, {"mp", "serve"}},
+	{"bootstrap admin empty password", NULL, {"mp", "serve", "--bootstrap-admin", "a@b.vn:"}},
+	{"bootstrap admin empty email", NULL, {"mp", "serve", "--bootstrap-admin", ":pw"}},
+	{"flag missing its value", NULL, {"mp", "serve", "--threads"}},
+	{"string flag missing its value", NULL, {"mp", "serve", "--database-url"}},
+	{"bad MARKETPLACE_THREADS", env_bad_threads, {"mp", "serve"}},
+	{"bad MARKETPLACE_LISTEN", env_bad_listen, {"mp", "serve"}},
+	{"extra argument", NULL, {"mp", "migrate", "extra"}},
+};
+
+START_TEST(errors)
+{
+	const struct bad_case *c = &bad_cases[_i];
+	ck_assert_msg(!load_argv(c->env, (char **)c->argv), "%s: accepted", c->what);
+	assert_one_line_error(c->what);
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("load");
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, environment_values);
+	tcase_add_test(tc, read_url_follows_database_url);
+	tcase_add_test(tc, flags_override_environment);
+	tcase_add_test(tc, commands);
+	tcase_add_test(tc, listen_forms);
+	tcase_add_loop_test(tc, errors, 0, (int)(sizeof bad_cases / sizeof bad_cases[0]));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
