@@ -18,6 +18,7 @@
 #include "hash_pool.h"
 #include "json_body.h"
 #include "log.h"
+#include "organizations.h"
 #include "password.h"
 #include "problem.h"
 #include "request.h"
@@ -30,9 +31,6 @@
 /* Verified against when the email is unknown, so both failures take as long. */
 static const char dummy_hash[] =
 	"$scrypt$ln=17,r=8,p=1$BsqklBWUllE1rWFfin5Thg==$iQh5E5dPcTKbIX0oGv8o5WYCe8KbI/1GKUjlFnY9sP0=";
-
-static const char *const organization_kinds[] = {"enterprise", "research_institute", "university",
-						 "startup", "government", "intermediary", NULL};
 
 const struct db_stmt accounts_register_stmt = {
 	"accounts_register",
@@ -137,10 +135,7 @@ static void on_registered(const struct db_result *result, void *arg)
 		problem_reply(r, 409, tax ? "An organisation with this tax code is already registered."
 					  : "An account with this email already exists.");
 	} else if (result->status == DB_QUERY_ERROR && strcmp(db_sqlstate(result), "23503") == 0) {
-		struct validation v;
-		validate_init(&v);
-		validate_error(&v, "organization.province", "is not a province slug (see GET /api/v1/provinces)");
-		validate_reply(&v, r);
+		validate_reply_one(r, "organization.province", UNKNOWN_PROVINCE);
 	} else if (result->status != DB_OK || PQntuples(result->res) != 1) {
 		respond_db_failure(r, result);
 	} else {

@@ -26,18 +26,6 @@ const struct db_stmt audit_list_stmt = {
 	" ORDER BY id DESC LIMIT $6::int",
 	6};
 
-struct audit_page {
-	struct request *r;
-	int limit;
-};
-
-static void on_page(const struct db_result *result, void *arg)
-{
-	struct audit_page *p = arg;
-	respond_page(p->r, result, p->limit);
-	free(p);
-}
-
 /* RFC 3339 with a time zone: 2026-11-27T10:00:00Z or ...+07:00; PostgreSQL checks the values. */
 static bool looks_like_rfc3339(const char *s)
 {
@@ -62,18 +50,13 @@ static void list_as_admin(struct request *r)
 		bad = "from and to must be RFC 3339 times, e.g. 2026-11-27T00:00:00Z.";
 	else if (q.cursor[0] && strspn(q.cursor, "0123456789") != strlen(q.cursor))
 		bad = "cursor is not one this server handed out.";
-	struct audit_page *p = bad == NULL ? malloc(sizeof *p) : NULL;
-	if (p == NULL) {
+	if (bad != NULL) {
 		query_free(&q);
-		problem_reply(r, bad != NULL ? 400 : 503, bad != NULL ? bad : "Out of memory.");
+		problem_reply(r, 400, bad);
 		return;
 	}
-	p->r = r;
-	p->limit = q.limit;
-	char fetch[16];
-	snprintf(fetch, sizeof fetch, "%d", q.limit + 1);
-	const char *params[6] = {query_get(&q, "entity"), actor, from, to, q.cursor[0] ? q.cursor : NULL, fetch};
-	db_query(request_db(r), &audit_list_stmt, params, on_page, p);
+	const char *params[6] = {query_get(&q, "entity"), actor, from, to, q.cursor[0] ? q.cursor : NULL};
+	respond_page_query(r, request_db(r), &audit_list_stmt, params, q.limit);
 	query_free(&q);
 }
 

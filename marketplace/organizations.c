@@ -13,7 +13,7 @@
 #include "respond.h"
 #include "validate.h"
 
-static const char *const organization_kinds[] = {"enterprise", "research_institute", "university",
+const char *const organization_kinds[] = {"enterprise", "research_institute", "university",
 						 "startup", "government", "intermediary", NULL};
 
 #define UTC_MICROS "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
@@ -77,18 +77,6 @@ const struct db_stmt organizations_verify_stmt = {
 
 /* ---------------------------------------------------------------- list */
 
-struct page {
-	struct request *r;
-	int limit;
-};
-
-static void on_page(const struct db_result *result, void *arg)
-{
-	struct page *p = arg;
-	respond_page(p->r, result, p->limit);
-	free(p);
-}
-
 void organizations_list(struct request *r)
 {
 	static const char *const allowed[] = {"kind", "province", NULL};
@@ -102,21 +90,15 @@ void organizations_list(struct request *r)
 	char *sep = q.cursor[0] ? strchr(q.cursor, '|') : NULL;
 	if (sep != NULL)
 		*sep = '\0';
-	struct page *p = malloc(sizeof *p);
-	if (!kind_known || (q.cursor[0] && (sep == NULL || !valid_uuid(sep + 1))) || p == NULL) {
+	if (!kind_known || (q.cursor[0] && (sep == NULL || !valid_uuid(sep + 1)))) {
 		query_free(&q);
-		free(p);
 		problem_reply(r, 400, !kind_known ? "kind is not an organisation kind."
 					   : "cursor is not one this server handed out.");
 		return;
 	}
-	p->r = r;
-	p->limit = q.limit;
-	char fetch[16];
-	snprintf(fetch, sizeof fetch, "%d", q.limit + 1);
 	const char *params[5] = {kind, query_get(&q, "province"), q.cursor[0] ? q.cursor : NULL,
-				 sep ? sep + 1 : NULL, fetch};
-	db_query(request_db_read(r), &organizations_list_stmt, params, on_page, p);
+				 sep ? sep + 1 : NULL};
+	respond_page_query(r, request_db_read(r), &organizations_list_stmt, params, q.limit);
 	query_free(&q);
 }
 
@@ -127,6 +109,16 @@ static void not_found(struct request *r)
 	problem_reply(r, 404, "No such organisation, or it is not visible to you.");
 }
 
+/* Ids are UUIDs: anything else names no organisation (404 before any query). */
+static void with_organization_id(struct request *r, void (*auth)(struct request *, route_handler),
+				 route_handler next)
+{
+	if (!valid_uuid(route_param(&r->params, "id")))
+		not_found(r);
+	else
+		auth(r, next);
+}
+
 static void get_with_identity(struct request *r)
 {
 	const char *id = route_param(&r->params, "id");
@@ -135,14 +127,7 @@ static void get_with_identity(struct request *r)
 	db_query(request_db(r), &organizations_get_stmt, params, respond_versioned_row, r);
 }
 
-void organizations_get(struct request *r)
-{
-	if (!valid_uuid(route_param(&r->params, "id"))) {
-		not_found(r);
-		return;
-	}
-	auth_optional(r, get_with_identity);
-}
+void organizations_get(struct request *r) { with_organization_id(r, auth_optional, get_with_identity); }
 
 /* ---------------------------------------------------------------- changes */
 
@@ -166,10 +151,7 @@ static void on_changed(const struct db_result *result, void *arg)
 	if (result->status == DB_QUERY_ERROR && strcmp(db_sqlstate(result), "23505") == 0) {
 		problem_reply(r, 409, "An organisation with this tax code is already registered.");
 	} else if (result->status == DB_QUERY_ERROR && strcmp(db_sqlstate(result), "23503") == 0) {
-		struct validation v;
-		validate_init(&v);
-		validate_error(&v, "province", "is not a province slug (see GET /api/v1/provinces)");
-		validate_reply(&v, r);
+		validate_reply_one(r, "province", UNKNOWN_PROVINCE);
 	} else if (result->status != DB_OK || PQntuples(result->res) != 1) {
 		respond_db_failure(r, result);
 	} else if (PQgetisnull(result->res, 0, 0)) {
@@ -314,14 +296,7 @@ static void update_authenticated(struct request *r)
 	db_query(request_db(r), &organizations_update_stmt, params, on_changed, c);
 }
 
-void organizations_update(struct request *r)
-{
-	if (!valid_uuid(route_param(&r->params, "id"))) {
-		not_found(r);
-		return;
-	}
-	auth_required(r, update_authenticated);
-}
+void organizations_update(struct request *r) { with_organization_id(r, auth_required, update_authenticated); }
 
 static void verify_as_admin(struct request *r)
 {
@@ -344,11 +319,4 @@ static void verify_as_admin(struct request *r)
 	db_query(request_db(r), &organizations_verify_stmt, params, on_changed, c);
 }
 
-void organizations_verify(struct request *r)
-{
-	if (!valid_uuid(route_param(&r->params, "id"))) {
-		not_found(r);
-		return;
-	}
-	auth_admin(r, verify_as_admin);
-}
+void organizations_verify(struct request *r) { with_organization_id(r, auth_admin, verify_as_admin); }

@@ -111,6 +111,16 @@ static void out_json_string(struct out *o, const char *s, size_t n)
 	out_put(o, "\"", 1);
 }
 
+/* Replies 200 with the document in o (503 if building it ran out of memory); frees it. */
+static void out_reply(struct request *r, struct out *o)
+{
+	if (o->failed)
+		problem_reply(r, 503, "Out of memory.");
+	else
+		request_reply_data(r, 200, "application/json", o->data, o->len);
+	free(o->data);
+}
+
 void respond_items(struct request *r, const struct db_result *result,
 		   const struct item_field *fields, int nfields)
 {
@@ -139,13 +149,7 @@ void respond_items(struct request *r, const struct db_result *result,
 		out_put(&o, "}", 1);
 	}
 	out_puts(&o, "],\"next_cursor\":null}");
-	if (o.failed) {
-		free(o.data);
-		problem_reply(r, 503, "Out of memory.");
-		return;
-	}
-	request_reply_data(r, 200, "application/json", o.data, o.len);
-	free(o.data);
+	out_reply(r, &o);
 }
 
 void respond_versioned_row(const struct db_result *result, void *arg)
@@ -157,6 +161,34 @@ void respond_versioned_row(const struct db_result *result, void *arg)
 		request_add_header(r, "ETag", etag);
 	}
 	respond_json_row(result, arg);
+}
+
+struct page_query {
+	struct request *r;
+	int limit;
+};
+
+static void on_page(const struct db_result *result, void *arg)
+{
+	struct page_query *p = arg;
+	respond_page(p->r, result, p->limit);
+	free(p);
+}
+
+void respond_page_query(struct request *r, struct db_pool *pool, const struct db_stmt *stmt,
+			const char **params, int limit)
+{
+	struct page_query *p = malloc(sizeof *p);
+	if (p == NULL) {
+		problem_reply(r, 503, "Out of memory.");
+		return;
+	}
+	p->r = r;
+	p->limit = limit;
+	char fetch[16];
+	snprintf(fetch, sizeof fetch, "%d", limit + 1);
+	params[stmt->nparams - 1] = fetch;
+	db_query(pool, stmt, params, on_page, p);
 }
 
 void respond_page(struct request *r, const struct db_result *result, int limit)
@@ -191,11 +223,5 @@ void respond_page(struct request *r, const struct db_result *result, int limit)
 		out_puts(&o, "null");
 	}
 	out_put(&o, "}", 1);
-	if (o.failed) {
-		free(o.data);
-		problem_reply(r, 503, "Out of memory.");
-		return;
-	}
-	request_reply_data(r, 200, "application/json", o.data, o.len);
-	free(o.data);
+	out_reply(r, &o);
 }

@@ -26,6 +26,11 @@ void respond_versioned_row(const struct db_result *result, void *arg);
  */
 void respond_page(struct request *r, const struct db_result *result, int limit);
 
+/* Runs a page statement (its last parameter the row count, limit + 1, which
+ * this fills in) and answers with respond_page. Frees r. */
+void respond_page_query(struct request *r, struct db_pool *pool, const struct db_stmt *stmt,
+			const char **params, int limit);
+
 /* How one column of a result becomes a member of each item object. */
 enum item_kind {
 	ITEM_STRING, /* text, escaped as a JSON string */

@@ -38,6 +38,14 @@ bool validate_reply(struct validation *v, struct request *r)
 	return true;
 }
 
+void validate_reply_one(struct request *r, const char *field, const char *message)
+{
+	struct validation v;
+	validate_init(&v);
+	validate_error(&v, field, message);
+	validate_reply(&v, r);
+}
+
 void validate_known_fields(struct validation *v, json_t *obj, const char *const *allowed)
 {
 	const char *key;

@@ -24,6 +24,12 @@ bool validate_ok(const struct validation *v);
 /* If errors were collected: replies 422 with them and returns true. */
 bool validate_reply(struct validation *v, struct request *r);
 
+/* Replies 422 with the one error {field, message}. */
+void validate_reply_one(struct request *r, const char *field, const char *message);
+
+/* The message for a province slug the database's reference table refused. */
+#define UNKNOWN_PROVINCE "is not a province slug (see GET /api/v1/provinces)"
+
 /* Every member of obj must be in allowed (NULL-terminated); others are errors. */
 void validate_known_fields(struct validation *v, json_t *obj, const char *const *allowed);
 
