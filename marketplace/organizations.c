@@ -35,11 +35,23 @@ const struct db_stmt organizations_get_stmt = {
 	" WHERE id = $1::uuid AND (verified_at IS NOT NULL OR $2::bool OR id = $3::uuid)",
 	3};
 
+/*
+ * $6: the caller is an administrator.  When anyone else changes what was
+ * verified (name, kind, tax code, province), the organisation goes back to
+ * unverified until an administrator looks again.
+ */
+#define IDENTITY_CHANGED(field) "($2::jsonb ? '" field "' AND $2::jsonb->>'" field "' IS DISTINCT FROM o." field ")"
+#define REVERIFY "(NOT $6::bool AND (" IDENTITY_CHANGED("name") " OR " IDENTITY_CHANGED("kind") \
+	" OR " IDENTITY_CHANGED("tax_code") " OR " IDENTITY_CHANGED("province") "))"
+
 const struct db_stmt organizations_update_stmt = {
 	"organizations_update",
 	"WITH old AS (SELECT * FROM organizations WHERE id = $1::uuid FOR UPDATE),"
 	" new AS ("
 	"  UPDATE organizations o SET"
+	"   verified_at = CASE WHEN " REVERIFY " THEN NULL ELSE o.verified_at END,"
+	"   verified_by = CASE WHEN " REVERIFY " THEN NULL ELSE o.verified_by END,"
+	"   verification_note = CASE WHEN " REVERIFY " THEN NULL ELSE o.verification_note END,"
 	"   name = CASE WHEN $2::jsonb ? 'name' THEN $2::jsonb->>'name' ELSE o.name END,"
 	"   kind = CASE WHEN $2::jsonb ? 'kind' THEN $2::jsonb->>'kind' ELSE o.kind END,"
 	"   tax_code = CASE WHEN $2::jsonb ? 'tax_code' THEN $2::jsonb->>'tax_code' ELSE o.tax_code END,"
@@ -57,7 +69,7 @@ const struct db_stmt organizations_update_stmt = {
 	"   organization_json(ROW(old.*)::organizations), organization_json(ROW(new.*)::organizations), $5 FROM new, old)"
 	" SELECT (SELECT organization_json(ROW(new.*)::organizations)::text FROM new),"
 	"  (SELECT version FROM new), (SELECT version FROM old)",
-	5};
+	6};
 
 const struct db_stmt organizations_verify_stmt = {
 	"organizations_verify",
@@ -292,7 +304,8 @@ static void update_authenticated(struct request *r)
 	}
 	c->patch = json_dumps(patch, JSON_COMPACT);
 	json_decref(patch);
-	const char *params[5] = {id, c->patch, version, r->who.user_id, request_id(r)};
+	const char *params[6] = {id, c->patch, version, r->who.user_id, request_id(r),
+				 r->who.admin ? "true" : "false"};
 	db_query(request_db(r), &organizations_update_stmt, params, on_changed, c);
 }
 

@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "problem.h"
+#include "json_out.h"
 #include "query.h"
 #include "request.h"
 
@@ -50,69 +51,8 @@ void respond_json_row(const struct db_result *result, void *arg)
 			   (size_t)PQgetlength(result->res, 0, 0));
 }
 
-/* A growing output buffer; on allocation failure it stays failed. */
-struct out {
-	char *data;
-	size_t len, cap;
-	bool failed;
-};
-
-static void out_reserve(struct out *o, size_t more)
-{
-	if (o->failed || o->len + more <= o->cap)
-		return;
-	size_t cap = o->cap ? o->cap : 4096;
-	while (cap < o->len + more)
-		cap *= 2;
-	char *data = realloc(o->data, cap);
-	if (data == NULL) {
-		o->failed = true;
-		return;
-	}
-	o->data = data;
-	o->cap = cap;
-}
-
-static void out_put(struct out *o, const char *s, size_t n)
-{
-	out_reserve(o, n);
-	if (o->failed)
-		return;
-	memcpy(o->data + o->len, s, n);
-	o->len += n;
-}
-
-static void out_puts(struct out *o, const char *s) { out_put(o, s, strlen(s)); }
-
-/* Writes s as a JSON string; the database's text is valid UTF-8 already. */
-static void out_json_string(struct out *o, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	out_reserve(o, n + 2);
-	out_put(o, "\"", 1);
-	size_t start = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		out_put(o, s + start, i - start);
-		char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-		if (c == '"' || c == '\\') {
-			esc[1] = (char)c;
-			out_put(o, esc, 2);
-		} else if (c == '\n') {
-			out_put(o, "\\n", 2);
-		} else {
-			out_put(o, esc, 6);
-		}
-		start = i + 1;
-	}
-	out_put(o, s + start, n - start);
-	out_put(o, "\"", 1);
-}
-
 /* Replies 200 with the document in o (503 if building it ran out of memory); frees it. */
-static void out_reply(struct request *r, struct out *o)
+static void out_reply(struct request *r, struct json_out *o)
 {
 	if (o->failed)
 		problem_reply(r, 503, "Out of memory.");
@@ -129,26 +69,26 @@ void respond_items(struct request *r, const struct db_result *result,
 		return;
 	}
 	const PGresult *res = result->res;
-	struct out o = {0};
-	out_puts(&o, "{\"items\":[");
+	struct json_out o = {0};
+	json_out_puts(&o, "{\"items\":[");
 	for (int row = 0; row < PQntuples(res); row++) {
-		out_puts(&o, row ? ",{" : "{");
+		json_out_puts(&o, row ? ",{" : "{");
 		for (int col = 0; col < nfields; col++) {
 			if (col)
-				out_put(&o, ",", 1);
-			out_put(&o, fields[col].key, fields[col].key_len);
+				json_out_put(&o, ",", 1);
+			json_out_put(&o, fields[col].key, fields[col].key_len);
 			const char *v = PQgetvalue(res, row, col);
 			size_t n = (size_t)PQgetlength(res, row, col);
 			if (PQgetisnull(res, row, col))
-				out_puts(&o, "null");
+				json_out_puts(&o, "null");
 			else if (fields[col].kind == ITEM_STRING)
-				out_json_string(&o, v, n);
+				json_out_string(&o, v, n);
 			else
-				out_put(&o, v, n);
+				json_out_put(&o, v, n);
 		}
-		out_put(&o, "}", 1);
+		json_out_put(&o, "}", 1);
 	}
-	out_puts(&o, "],\"next_cursor\":null}");
+	json_out_puts(&o, "],\"next_cursor\":null}");
 	out_reply(r, &o);
 }
 
@@ -200,14 +140,14 @@ void respond_page(struct request *r, const struct db_result *result, int limit)
 	const PGresult *res = result->res;
 	int rows = PQntuples(res), last_col = PQnfields(res) - 1;
 	int shown = rows > limit ? limit : rows;
-	struct out o = {0};
-	out_puts(&o, "{\"items\":[");
+	struct json_out o = {0};
+	json_out_puts(&o, "{\"items\":[");
 	for (int row = 0; row < shown; row++) {
 		if (row)
-			out_put(&o, ",", 1);
-		out_put(&o, PQgetvalue(res, row, last_col), (size_t)PQgetlength(res, row, last_col));
+			json_out_put(&o, ",", 1);
+		json_out_put(&o, PQgetvalue(res, row, last_col), (size_t)PQgetlength(res, row, last_col));
 	}
-	out_puts(&o, "],\"next_cursor\":");
+	json_out_puts(&o, "],\"next_cursor\":");
 	if (rows > limit) {
 		char key[160] = "", cursor[224];
 		for (int col = 0; col < last_col; col++) {
@@ -218,10 +158,10 @@ void respond_page(struct request *r, const struct db_result *result, int limit)
 		if (!cursor_encode(key, cursor, sizeof cursor))
 			o.failed = true;
 		else
-			out_json_string(&o, cursor, strlen(cursor));
+			json_out_string(&o, cursor, strlen(cursor));
 	} else {
-		out_puts(&o, "null");
+		json_out_puts(&o, "null");
 	}
-	out_put(&o, "}", 1);
+	json_out_put(&o, "}", 1);
 	out_reply(r, &o);
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Throughput of the server beside pgbench on the same rows, measured in one
-# run so the ratios hold on a shared machine.  Prints the median of RUNS runs.
+# run so the ratios hold on a shared machine (median of RUNS runs); then
+# logins per second with 16 concurrent clients, and /healthz latency while
+# those logins are being hashed.
 #   scripts/bench.sh            (RUNS=3 DURATION=10 THREADS=2 POOL=8 by default)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -42,7 +44,6 @@ for run in $(seq "$RUNS"); do
 	results[sectors]+="$(wrk_rps /api/v1/sectors) "
 	results[pgbench_c4]+="$(pgbench_tps 4) "
 	results[pgbench_c16]+="$(pgbench_tps 16) "
-	echo "run $run: healthz ${results[healthz]##* } sectors ${results[sectors]##* }" >/dev/null
 done
 
 printf '%-28s %12s   %s\n' "measure ($RUNS runs, ${DURATION}s)" "median/s" "runs"
@@ -55,3 +56,17 @@ awk -v s="$med_sectors" -v h="$med_healthz" -v p4="$med_pgbench_c4" -v p16="$med
 	printf "sectors / healthz      %.2f\n", s / h
 	printf "sectors / pgbench -c4  %.2f\n", s / p4
 	printf "sectors / pgbench -c16 %.2f\n", s / p16 }'
+
+echo
+echo "logins: wrk -t2 -c16 for ${DURATION}s over 16 accounts, with /healthz probed by wrk -t1 -c1 meanwhile"
+for i in $(seq 16); do
+	curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/api/v1/auth/register" -H 'Content-Type: application/json' \
+		-d "{\"email\":\"bench$i@bench.quangtri.vn\",\"password\":\"mat-khau-do-tai-2026\",\"display_name\":\"Đo tải $i\",\"organization\":{\"name\":\"Doanh nghiệp đo tải $i\",\"kind\":\"enterprise\",\"province\":\"quang-tri\"}}"
+done
+wrk -t2 -c16 -d"${DURATION}s" -s "$ROOT/scripts/bench/login.lua" "http://127.0.0.1:$PORT" >/tmp/bench-login.$$ &
+login=$!
+sleep 1
+wrk -t1 -c1 -d"$((DURATION - 2))s" --latency "http://127.0.0.1:$PORT/healthz" | awk '/Latency/ && !done {print "healthz latency during logins (avg, stdev, max):", $2, $3, $4; done=1} /^ +(50|90|99)%/ {print "healthz latency p" $1, $2}'
+wait $login
+awk '/Requests\/sec/ {print "logins/s:", $2} /Non-2xx/ {print "non-2xx logins:", $4}' /tmp/bench-login.$$
+rm -f /tmp/bench-login.$$

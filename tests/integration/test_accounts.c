@@ -1031,6 +1031,49 @@ START_TEST(test_if_match)
 }
 END_TEST
 
+/* An owner's change to what was verified (name, kind, tax code, province) needs verifying again. */
+START_TEST(test_identity_edit_needs_reverification)
+{
+	start_server(true);
+	struct acct a, admin;
+	json_decref(register_acct(&a, "reverify", "Công ty TNHH Cơ khí Đông Hà", "enterprise", "quang-tri"));
+	login_acct(&a);
+	admin_acct(&admin);
+	char path[160], verify[160];
+	org_path(path, sizeof path, a.org_id, "");
+	org_path(verify, sizeof verify, a.org_id, "/verify");
+	struct it_response r;
+	expect(&r, 200, "POST", verify, admin.token, "{\"note\":\"Đã đối chiếu giấy phép kinh doanh\"}", NULL);
+	it_response_free(&r);
+
+	/* Contact details keep the verification. */
+	patch_with(&r, 200, path, a.token, "{\"website\":\"https://cokhidongha.vn\"}", NULL);
+	json_t *doc = it_json(&r);
+	ck_assert(json_is_true(json_object_get(doc, "verified")));
+	json_decref(doc);
+	it_response_free(&r);
+
+	/* The legal name does not: the organisation leaves the public directory. */
+	patch_with(&r, 200, path, a.token, "{\"name\":\"Công ty Cổ phần Cơ khí Đông Hà\"}", NULL);
+	doc = it_json(&r);
+	ck_assert(json_is_false(json_object_get(doc, "verified")));
+	ck_assert(json_is_null(json_object_get(doc, "verified_at")));
+	json_decref(doc);
+	it_response_free(&r);
+	expect_only(404, "GET", path, NULL, NULL);
+
+	/* An administrator verifies again, and an administrator's own edit keeps it. */
+	expect(&r, 200, "POST", verify, admin.token, "{}", NULL);
+	it_response_free(&r);
+	patch_with(&r, 200, path, admin.token, "{\"name\":\"Công ty CP Cơ khí Đông Hà\"}", NULL);
+	doc = it_json(&r);
+	ck_assert(json_is_true(json_object_get(doc, "verified")));
+	json_decref(doc);
+	it_response_free(&r);
+	stop_ok();
+}
+END_TEST
+
 /* ------------------------------------------------------------ 5. login rate limit */
 
 /* Sends a login for (email, password) from loopback slot `slot` (-1: 127.0.0.1); returns the connection. */
@@ -1525,6 +1568,7 @@ int main(void)
 	tcase_add_test(tc, test_roles);
 	tcase_add_test(tc, test_directory);
 	tcase_add_test(tc, test_if_match);
+	tcase_add_test(tc, test_identity_edit_needs_reverification);
 	tcase_add_test(tc, test_login_rate_limit);
 	tcase_add_test(tc, test_login_rate_limit_concurrent);
 	tcase_add_test(tc, test_audit);
