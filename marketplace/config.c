@@ -208,7 +208,9 @@ bool config_load(struct config *cfg, int argc, char **argv, config_getenv_fn env
 	set_defaults(cfg);
 	for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
 		const char *value = env(options[i].env);
-		if (value != NULL && !apply(cfg, &options[i], value, options[i].env, err, errlen))
+		/* Set but empty counts as unset, as compose files and shells leave them. */
+		if (value != NULL && value[0] != '\0' &&
+		    !apply(cfg, &options[i], value, options[i].env, err, errlen))
 			return false;
 	}
 

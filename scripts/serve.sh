@@ -13,6 +13,10 @@ if [ -z "${MARKETPLACE_DATABASE_URL:-}" ]; then
 	export MARKETPLACE_DATABASE_URL
 	trap 'pg_stop "$data"' EXIT
 	echo "==> local PostgreSQL in $data"
+	"$ROOT/build/marketplace" migrate
+	as_pg_user "$(pg_bindir)/psql" "$MARKETPLACE_DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -f "$ROOT/scripts/demo.sql"
+	echo "==> demo accounts (password mat-khau-demo-2026): admin@sokhcn.demo.vn (administrator),"
+	echo "    lan.nguyen@vien.demo.vn, minh.tran@cokhi.demo.vn, hoa.le@cattrang.demo.vn"
 fi
 echo "==> serving on http://${MARKETPLACE_LISTEN:-127.0.0.1:8080} (Ctrl-C stops)"
 # Not exec: the trap stops the local cluster when the server exits.

@@ -104,6 +104,20 @@ START_TEST(environment_values)
 }
 END_TEST
 
+/* Compose files and shells leave variables set but empty: that means unset. */
+START_TEST(empty_environment_values_are_unset)
+{
+	static const struct env_var env[] = {{"MARKETPLACE_BOOTSTRAP_ADMIN", ""},
+					     {"MARKETPLACE_THREADS", ""},
+					     {"MARKETPLACE_DATABASE_URL", ""},
+					     {NULL, NULL}};
+	ck_assert_msg(LOAD(env, "serve"), "%s", err);
+	ck_assert_ptr_null(cfg.bootstrap_admin);
+	ck_assert_str_eq(cfg.database_url, "dbname=marketplace");
+	ck_assert_int_gt(cfg.threads, 0);
+}
+END_TEST
+
 START_TEST(read_url_follows_database_url)
 {
 	static const struct env_var env[] = {{"MARKETPLACE_DATABASE_URL", "dbname=envdb"}, {NULL, NULL}};
@@ -233,6 +247,7 @@ static Suite *config_suite(void)
 	TCase *tc = tcase_create("load");
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, environment_values);
+	tcase_add_test(tc, empty_environment_values_are_unset);
 	tcase_add_test(tc, read_url_follows_database_url);
 	tcase_add_test(tc, flags_override_environment);
 	tcase_add_test(tc, commands);
