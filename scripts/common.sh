@@ -20,7 +20,7 @@ install_packages() {
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-BUILD_PACKAGES=(build-essential cmake pkg-config libevent-dev libpq-dev libjansson-dev
+BUILD_PACKAGES=(build-essential cmake pkg-config openssl libevent-dev libpq-dev libjansson-dev
 	libssl-dev check python3 python3-yaml postgresql postgresql-contrib curl ca-certificates)
 
 # build DIR [cmake options...]
