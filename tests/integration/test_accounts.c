@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "password.h"
 
 #define SLOW_MS 60000 /* read timeout of requests that may wait for hashing */
 
@@ -1218,6 +1219,56 @@ START_TEST(test_login_rate_limit_concurrent)
 }
 END_TEST
 
+/* An unknown email costs a password verification too, so timing does not tell accounts apart. */
+START_TEST(test_login_failures_take_as_long)
+{
+	start_server(false);
+	struct acct a;
+	json_decref(register_acct(&a, "timing", "Trung tâm Ứng dụng tiến bộ KH&CN", "government", "quang-tri"));
+	char unknown[128];
+	make_email(unknown, sizeof unknown, "khong-ton-tai");
+	struct it_response r;
+	double t = it_now();
+	login_from(&r, 140, a.email, "sai-mat-khau-123");
+	double wrong = it_now() - t;
+	it_response_free(&r);
+	t = it_now();
+	login_from(&r, 141, unknown, "sai-mat-khau-123");
+	double missing = it_now() - t;
+	it_response_free(&r);
+	ck_assert_msg(wrong > 0.1 && missing > 0.1, "wrong password %.3f s, unknown email %.3f s: one skipped the hash",
+		      wrong, missing);
+	ck_assert_msg(missing < 3 * wrong && wrong < 3 * missing,
+		      "wrong password %.3f s, unknown email %.3f s: not comparable", wrong, missing);
+	stop_ok();
+}
+END_TEST
+
+/* A hash made with weaker parameters is replaced at the next login. */
+START_TEST(test_weak_hash_upgraded_at_login)
+{
+	start_server(false);
+	struct acct a;
+	json_decref(register_acct(&a, "rehash", "Trung tâm Thông tin KH&CN", "government", "quang-tri"));
+	char weak[PASSWORD_HASH_MAX];
+	ck_assert(password_hash_with(a.password, 14, 8, 1, weak));
+	PGconn *pg = it_pg_connect(it_db_url());
+	const char *params[2] = {weak, a.email};
+	PGresult *res = PQexecParams(pg, "UPDATE users SET password_hash = $1 WHERE email = $2", 2, NULL, params,
+				     NULL, NULL, 0);
+	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	login_acct(&a);
+	char *stored = sql_value(pg, "SELECT password_hash FROM users WHERE email = $1", a.email, NULL);
+	ck_assert_msg(stored != NULL && strncmp(stored, "$scrypt$ln=17,r=8,p=1$", 22) == 0, "stored: %s", stored);
+	ck_assert(password_verify(a.password, stored));
+	free(stored);
+	PQfinish(pg);
+	login_acct(&a);
+	stop_ok();
+}
+END_TEST
+
 /* ------------------------------------------------------------ 6. audit */
 
 /* The audit entry with action and entity_id among the admin's GET path (newest first, following cursors). */
@@ -1568,6 +1619,8 @@ int main(void)
 	tcase_add_test(tc, test_roles);
 	tcase_add_test(tc, test_directory);
 	tcase_add_test(tc, test_if_match);
+	tcase_add_test(tc, test_login_failures_take_as_long);
+	tcase_add_test(tc, test_weak_hash_upgraded_at_login);
 	tcase_add_test(tc, test_identity_edit_needs_reverification);
 	tcase_add_test(tc, test_login_rate_limit);
 	tcase_add_test(tc, test_login_rate_limit_concurrent);
