@@ -31,6 +31,7 @@
 
 #include "harness.h"
 #include "password.h"
+#include "check_run.h"
 
 #define SLOW_MS 60000 /* read timeout of requests that may wait for hashing */
 
@@ -1629,9 +1630,5 @@ int main(void)
 	tcase_add_test(tc, test_hashing_off_the_loop);
 	tcase_add_test(tc, test_create_admin);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

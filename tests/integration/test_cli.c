@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "check_run.h"
 
 #define TIMEOUT_MS 15000
 
@@ -122,9 +123,5 @@ int main(void)
 	tcase_add_test(tc, test_unknown_command);
 	tcase_add_test(tc, test_bad_listen);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

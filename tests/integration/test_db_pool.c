@@ -14,6 +14,7 @@
 #include "db.h"
 #include "harness.h"
 #include "log.h"
+#include "check_run.h"
 
 static const struct db_stmt st_add = {"it_add", "SELECT $1::int + 1, pg_backend_pid()", 1};
 static const struct db_stmt st_sleep = {"it_sleep", "SELECT pg_sleep($1::float8)", 1};
@@ -530,9 +531,5 @@ int main(void)
 	tcase_add_test(tc, test_free_while_connecting);
 	tcase_add_test(tc, test_free_with_queries_in_flight);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

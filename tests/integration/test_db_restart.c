@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "check_run.h"
 
 /* Runs a cluster control command, failing the test with its output if it fails. */
 static void control(const char *what, const char *command)
@@ -132,9 +133,5 @@ int main(void)
 	tcase_add_unchecked_fixture(tc, NULL, ensure_database_up);
 	tcase_add_test(tc, test_database_restart);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "check_run.h"
 
 static char dir[64];
 
@@ -172,9 +173,5 @@ int main(void)
 	tcase_add_test(tc, test_key_must_match_certificate);
 	tcase_add_test(tc, test_reads_follow_the_read_url);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "check_run.h"
 
 static struct it_server server;
 
@@ -707,9 +708,5 @@ int main(void)
 	tcase_add_test(tc, test_query_timeout_503);
 	tcase_add_test(tc, test_shutdown_timeout);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

@@ -11,6 +11,7 @@
 
 #include "embedded.h"
 #include "harness.h"
+#include "check_run.h"
 
 #define MIGRATE_TIMEOUT_MS 60000
 
@@ -207,9 +208,5 @@ int main(void)
 	tcase_add_test(tc, test_concurrent);
 	tcase_add_test(tc, test_tampered_checksum);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "check_run.h"
 
 struct env_var {
 	const char *name;
@@ -259,9 +260,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(config_suite());
 }

@@ -8,6 +8,7 @@
 
 #include "json_body.h"
 #include "query.h"
+#include "check_run.h"
 
 START_TEST(content_type_accepted)
 {
@@ -69,9 +70,5 @@ static Suite *json_body_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(json_body_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(json_body_suite());
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "json_out.h"
+#include "check_run.h"
 
 /* Escapes s, parses the literal with jansson and asserts the round trip. */
 static void assert_round_trip(const char *s, size_t n)
@@ -91,9 +92,5 @@ int main(void)
 	tcase_add_test(tc, random_utf8_strings);
 	tcase_add_test(tc, buffer_grows_past_its_first_size);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "password.h"
+#include "check_run.h"
 
 START_TEST(current_parameters_are_owasp_scrypt)
 {
@@ -58,9 +59,5 @@ int main(void)
 	tcase_add_test(tc, weaker_hashes_need_rehash);
 	tcase_add_test(tc, malformed_encodings_never_verify);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "problem.h"
+#include "check_run.h"
 
 static const struct {
 	int status;
@@ -110,9 +111,5 @@ static Suite *problem_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(problem_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(problem_suite());
 }

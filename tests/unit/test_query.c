@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "query.h"
+#include "check_run.h"
 
 START_TEST(cursors_round_trip)
 {
@@ -47,9 +48,5 @@ int main(void)
 	tcase_add_test(tc, cursor_buffers_are_bounded);
 	tcase_add_test(tc, foreign_cursors_are_refused);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

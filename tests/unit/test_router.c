@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "router.h"
+#include "check_run.h"
 
 static void handler(struct request *r) { (void)r; }
 
@@ -280,9 +281,5 @@ static Suite *router_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(router_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(router_suite());
 }

@@ -18,6 +18,7 @@
 
 #include "embedded.h"
 #include "routes.h"
+#include "check_run.h"
 
 static const char *const http_methods[] = {
 	"get", "put", "post", "delete", "patch", "head", "options", "trace",
@@ -251,9 +252,5 @@ static Suite *spec_routes_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(spec_routes_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(spec_routes_suite());
 }

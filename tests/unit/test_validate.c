@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "validate.h"
+#include "check_run.h"
 
 START_TEST(emails)
 {
@@ -93,9 +94,5 @@ int main(void)
 	tcase_add_test(tc, utf8_lengths_count_code_points);
 	tcase_add_test(tc, errors_are_collected_with_prefix);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }
