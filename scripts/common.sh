@@ -40,8 +40,9 @@ pg_user() {
 	if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi
 }
 
+# From / : the postgres user may not be allowed into the current directory.
 as_pg_user() {
-	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+	if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # pg_start DATADIR PORT: creates the cluster when needed (database and role

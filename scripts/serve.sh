@@ -14,7 +14,8 @@ if [ -z "${MARKETPLACE_DATABASE_URL:-}" ]; then
 	trap 'pg_stop "$data"' EXIT
 	echo "==> local PostgreSQL in $data"
 	"$ROOT/build/marketplace" migrate
-	as_pg_user "$(pg_bindir)/psql" "$MARKETPLACE_DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -f "$ROOT/scripts/demo.sql"
+	# On stdin: the checkout may be closed to the postgres user.
+	as_pg_user "$(pg_bindir)/psql" "$MARKETPLACE_DATABASE_URL" -X -q -v ON_ERROR_STOP=1 <"$ROOT/scripts/demo.sql"
 	echo "==> demo accounts (password mat-khau-demo-2026): admin@sokhcn.demo.vn (administrator),"
 	echo "    lan.nguyen@vien.demo.vn, minh.tran@cokhi.demo.vn, hoa.le@cattrang.demo.vn"
 fi
