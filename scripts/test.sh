@@ -2,7 +2,8 @@
 # The README's second command (and all that .ci/run does): install, build
 # twice (optimised, and with AddressSanitizer + UndefinedBehaviorSanitizer),
 # start a throw-away PostgreSQL cluster, run every test with ctest in both
-# builds, and stop the cluster.
+# builds, check that scripts/serve.sh works from a fresh copy of the checkout
+# (tests/serve_smoke.sh), and stop the cluster.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -37,4 +38,11 @@ for dir in build-test build-asan; do
 	echo "==> ctest in $dir"
 	ctest --test-dir "$ROOT/$dir" --output-on-failure "$@" || status=1
 done
+# The README's first command, from a fresh copy of the checkout; not when
+# arguments chose some tests only.
+if [ $# -eq 0 ]; then
+	"$ROOT/tests/serve_smoke.sh" || status=1
+else
+	echo "==> serve smoke test skipped: ctest arguments were given"
+fi
 exit $status

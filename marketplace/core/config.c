@@ -30,9 +30,12 @@ const char config_usage[] =
 	"  --query-timeout MS        MARKETPLACE_QUERY_TIMEOUT_MS (default: 5000)\n"
 	"  --token-ttl DURATION      MARKETPLACE_TOKEN_TTL: seconds or 90m, 12h, 30d (default: 30d)\n"
 	"  --shutdown-timeout MS     MARKETPLACE_SHUTDOWN_TIMEOUT_MS (default: 10000)\n"
+	"  --trusted-proxies LIST    MARKETPLACE_TRUSTED_PROXIES: reverse proxies whose X-Forwarded-For\n"
+	"                            names the client, as addresses and CIDRs separated by commas or\n"
+	"                            spaces, e.g. 10.0.0.0/8,::1 (default: empty, none)\n"
 	"  --no-migrate              serve without applying migrations\n";
 
-enum value_kind { V_STRING, V_INT, V_LISTEN, V_LOG, V_DURATION };
+enum value_kind { V_STRING, V_INT, V_LISTEN, V_LOG, V_DURATION, V_PROXIES };
 
 struct option_spec {
 	const char *flag;
@@ -58,6 +61,7 @@ static const struct option_spec options[] = {
 	OPT("--query-timeout", "MARKETPLACE_QUERY_TIMEOUT_MS", V_INT, query_timeout_ms, 10, 600000),
 	OPT("--token-ttl", "MARKETPLACE_TOKEN_TTL", V_DURATION, token_ttl_s, 60, 365 * 86400),
 	OPT("--shutdown-timeout", "MARKETPLACE_SHUTDOWN_TIMEOUT_MS", V_INT, shutdown_timeout_ms, 0, 600000),
+	OPT("--trusted-proxies", "MARKETPLACE_TRUSTED_PROXIES", V_PROXIES, trusted_proxies, 0, 0),
 };
 
 static bool parse_int(const char *text, int min, int max, int *out)
@@ -127,6 +131,7 @@ static bool apply(struct config *cfg, const struct option_spec *o, const char *v
 		  const char *source, char *err, size_t errlen)
 {
 	char *field = (char *)cfg + o->offset;
+	char reason[160] = "";
 	bool ok = true;
 	switch (o->kind) {
 	case V_STRING:
@@ -146,6 +151,9 @@ static bool apply(struct config *cfg, const struct option_spec *o, const char *v
 	case V_DURATION:
 		ok = parse_duration(value, o->min, o->max, (int *)(void *)field);
 		break;
+	case V_PROXIES: /* empty is allowed: nobody trusted (a flag can clear the variable) */
+		ok = proxy_parse((struct trusted_proxies *)(void *)field, value, reason, sizeof reason);
+		break;
 	}
 	if (!ok) {
 		if (o->kind == V_DURATION)
@@ -154,6 +162,8 @@ static bool apply(struct config *cfg, const struct option_spec *o, const char *v
 		else if (o->kind == V_INT)
 			snprintf(err, errlen, "invalid value '%s' for %s: expected an integer from %d to %d",
 				 value, source, o->min, o->max);
+		else if (reason[0] != '\0')
+			snprintf(err, errlen, "invalid value '%s' for %s: %s", value, source, reason);
 		else
 			snprintf(err, errlen, "invalid value '%s' for %s", value, source);
 	}

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "log.h"
+#include "proxy.h"
 
 enum command { CMD_NONE, CMD_SERVE, CMD_MIGRATE, CMD_CREATE_ADMIN, CMD_HELP, CMD_VERSION };
 
@@ -26,6 +27,7 @@ struct config {
 	int query_timeout_ms;
 	int shutdown_timeout_ms;        /* in-flight requests get this long on SIGTERM */
 	int token_ttl_s;                /* lifetime of a login token */
+	struct trusted_proxies trusted_proxies; /* whose X-Forwarded-For is believed; empty: nobody's */
 	bool no_migrate;
 };
 

@@ -1,9 +1,9 @@
 /*
  * config_load with a fake environment (a small static table) and argv arrays:
  * defaults, environment values, flags overriding the environment (both
- * "--flag value" and "--flag=value"), every command, the listen forms, and
- * the errors, each of which must return false with a non-empty one-line
- * reason.
+ * "--flag value" and "--flag=value"), every command, the listen forms, the
+ * trusted proxies, and the errors, each of which must return false with a
+ * non-empty one-line reason.
  */
 #include <check.h>
 #include <stdbool.h>
@@ -73,6 +73,7 @@ START_TEST(defaults)
 	ck_assert_int_eq(cfg.token_ttl_s, 30 * 86400);
 	ck_assert_int_eq(cfg.query_timeout_ms, 5000);
 	ck_assert_int_eq(cfg.shutdown_timeout_ms, 10000);
+	ck_assert_uint_eq(cfg.trusted_proxies.count, 0);
 }
 END_TEST
 
@@ -116,6 +117,43 @@ START_TEST(empty_environment_values_are_unset)
 	ck_assert_ptr_null(cfg.bootstrap_admin);
 	ck_assert_str_eq(cfg.database_url, "dbname=marketplace");
 	ck_assert_int_gt(cfg.threads, 0);
+}
+END_TEST
+
+START_TEST(trusted_proxies)
+{
+	static const struct env_var env[] = {{"MARKETPLACE_TRUSTED_PROXIES", "10.0.0.0/8, ::1 fd00::/8"},
+					     {NULL, NULL}};
+	static const struct env_var empty[] = {{"MARKETPLACE_TRUSTED_PROXIES", ""}, {NULL, NULL}};
+	ck_assert_msg(LOAD(env, "serve"), "%s", err);
+	ck_assert_uint_eq(cfg.trusted_proxies.count, 3);
+	ck_assert(proxy_is_trusted(&cfg.trusted_proxies, "10.20.30.40"));
+	ck_assert(proxy_is_trusted(&cfg.trusted_proxies, "::1"));
+	ck_assert(!proxy_is_trusted(&cfg.trusted_proxies, "172.18.0.1"));
+
+	ck_assert_msg(LOAD(env, "serve", "--trusted-proxies", "172.18.0.1"), "%s", err);
+	ck_assert_uint_eq(cfg.trusted_proxies.count, 1);
+	ck_assert(proxy_is_trusted(&cfg.trusted_proxies, "172.18.0.1"));
+	ck_assert(!proxy_is_trusted(&cfg.trusted_proxies, "10.20.30.40"));
+
+	/* An empty flag clears the variable's list: nobody trusted. */
+	ck_assert_msg(LOAD(env, "serve", "--trusted-proxies="), "%s", err);
+	ck_assert_uint_eq(cfg.trusted_proxies.count, 0);
+	ck_assert_msg(LOAD(empty, "serve"), "%s", err);
+	ck_assert_uint_eq(cfg.trusted_proxies.count, 0);
+}
+END_TEST
+
+START_TEST(trusted_proxies_error_names_the_setting)
+{
+	static const struct env_var env[] = {{"MARKETPLACE_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local"},
+					     {NULL, NULL}};
+	ck_assert(!LOAD(env, "serve"));
+	ck_assert_msg(strstr(err, "MARKETPLACE_TRUSTED_PROXIES") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "'proxy.local' is not an IP address") != NULL, "%s", err);
+	ck_assert(!LOAD(NULL, "serve", "--trusted-proxies", "10.0.0.1/8"));
+	ck_assert_msg(strstr(err, "--trusted-proxies") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "10.0.0.0/8") != NULL, "%s", err);
 }
 END_TEST
 
@@ -204,6 +242,15 @@ static const struct env_var env_key_only[] = {{"MARKETPLACE_TLS_KEY", "k.pem"}, 
 static const struct env_var env_admin_nocolon[] = {
 	{"MARKETPLACE_BOOTSTRAP_ADMIN", "root@example.vn"}, {NULL, NULL}};
 static const struct env_var env_bad_listen[] = {{"MARKETPLACE_LISTEN", "localhost"}, {NULL, NULL}};
+static const struct env_var env_bad_proxies[] = {{"MARKETPLACE_TRUSTED_PROXIES", "10.0.0.0/33"},
+						 {NULL, NULL}};
+static const struct env_var env_too_many_proxies[] = {
+	{"MARKETPLACE_TRUSTED_PROXIES",
+	 "10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4 10.0.0.5 10.0.0.6 10.0.0.7 10.0.0.8 10.0.0.9 10.0.0.10 "
+	 "10.0.0.11 10.0.0.12 10.0.0.13 10.0.0.14 10.0.0.15 10.0.0.16 10.0.0.17 10.0.0.18 10.0.0.19 "
+	 "10.0.0.20 10.0.0.21 10.0.0.22 10.0.0.23 10.0.0.24 10.0.0.25 10.0.0.26 10.0.0.27 10.0.0.28 "
+	 "10.0.0.29 10.0.0.30 10.0.0.31 10.0.0.32 10.0.0.33"},
+	{NULL, NULL}};
 
 static const struct bad_case bad_cases[] = {
 	{"unknown flag", NULL, {"mp", "serve", "--bogus"}},
@@ -232,6 +279,12 @@ static const struct bad_case bad_cases[] = {
 	{"bad MARKETPLACE_THREADS", env_bad_threads, {"mp", "serve"}},
 	{"bad MARKETPLACE_LISTEN", env_bad_listen, {"mp", "serve"}},
 	{"extra argument", NULL, {"mp", "migrate", "extra"}},
+	{"--trusted-proxies garbage", NULL, {"mp", "serve", "--trusted-proxies", "proxy.local"}},
+	{"--trusted-proxies host bits", NULL, {"mp", "serve", "--trusted-proxies=10.0.0.1/8"}},
+	{"--trusted-proxies with a port", NULL, {"mp", "serve", "--trusted-proxies", "10.0.0.1:80"}},
+	{"--trusted-proxies missing its value", NULL, {"mp", "serve", "--trusted-proxies"}},
+	{"bad MARKETPLACE_TRUSTED_PROXIES", env_bad_proxies, {"mp", "serve"}},
+	{"33 MARKETPLACE_TRUSTED_PROXIES", env_too_many_proxies, {"mp", "serve"}},
 };
 
 START_TEST(errors)
@@ -249,6 +302,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, environment_values);
 	tcase_add_test(tc, empty_environment_values_are_unset);
+	tcase_add_test(tc, trusted_proxies);
+	tcase_add_test(tc, trusted_proxies_error_names_the_setting);
 	tcase_add_test(tc, read_url_follows_database_url);
 	tcase_add_test(tc, flags_override_environment);
 	tcase_add_test(tc, commands);
