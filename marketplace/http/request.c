@@ -9,8 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
 
+#include "config.h"
 #include "log.h"
+#include "proxy.h"
 #include "metrics.h"
 #include "worker.h"
 
@@ -76,6 +80,36 @@ static void new_request_id(char out[37])
 	*p = '\0';
 }
 
+#define XFF_MAX 4096
+
+/*
+ * Every X-Forwarded-For line of ev joined with ", " in joined, or NULL when
+ * there is none.  Too long to hold: "", which names no address, so the
+ * walk stops at the trusted peer rather than believe a partial list.
+ */
+static const char *forwarded_for(struct evhttp_request *ev, char joined[XFF_MAX])
+{
+	size_t len = 0;
+	struct evkeyval *h;
+	TAILQ_FOREACH(h, evhttp_request_get_input_headers(ev), next) {
+		if (strcasecmp(h->key, "X-Forwarded-For") != 0)
+			continue;
+		size_t n = strlen(h->value);
+		if (len + n + 2 >= XFF_MAX)
+			return "";
+		if (len > 0) {
+			memcpy(joined + len, ", ", 2);
+			len += 2;
+		}
+		memcpy(joined + len, h->value, n);
+		len += n;
+	}
+	if (len == 0)
+		return NULL;
+	joined[len] = '\0';
+	return joined;
+}
+
 struct request *request_new(struct worker *w, struct evhttp_request *ev)
 {
 	struct request *r = calloc(1, sizeof *r);
@@ -100,7 +134,15 @@ struct request *request_new(struct worker *w, struct evhttp_request *ev)
 	struct evhttp_connection *evcon = evhttp_request_get_connection(ev);
 	if (evcon != NULL)
 		evhttp_connection_get_peer(evcon, &peer, &port);
-	snprintf(r->client_address, sizeof r->client_address, "%s", peer != NULL ? peer : "unknown");
+	if (peer == NULL) {
+		snprintf(r->client_address, sizeof r->client_address, "unknown");
+	} else if (!proxy_is_trusted(&w->config->trusted_proxies, peer)) {
+		snprintf(r->client_address, sizeof r->client_address, "%s", peer);
+	} else {
+		char forwarded[XFF_MAX];
+		proxy_client_address(&w->config->trusted_proxies, peer, forwarded_for(ev, forwarded),
+				     r->client_address, sizeof r->client_address);
+	}
 	return r;
 }
 
