@@ -12,6 +12,7 @@
 #include "http_server.h"
 #include "log.h"
 #include "migrate.h"
+#include "routes.h"
 
 static const char *process_getenv(const char *name) { return getenv(name); }
 
@@ -97,7 +98,7 @@ int main(int argc, char **argv)
 	case CMD_SERVE:
 		if ((!cfg.no_migrate && run_migrations(&cfg) != 0) || bootstrap_admin(&cfg) != 0)
 			return 1;
-		return http_server_run(&cfg);
+		return http_server_run(&cfg, routes_app());
 	case CMD_CREATE_ADMIN:
 		return create_admin(&cfg);
 	case CMD_NONE:

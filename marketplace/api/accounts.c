@@ -11,12 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/http.h>
-
 #include "auth.h"
 #include "config.h"
 #include "hash_pool.h"
-#include "json_body.h"
+#include "input.h"
 #include "log.h"
 #include "organizations.h"
 #include "password.h"
@@ -24,6 +22,7 @@
 #include "request.h"
 #include "respond.h"
 #include "validate.h"
+#include "write.h"
 #include "worker.h"
 
 #define MAX_LOGIN_FAILURES 10 /* per email and per client address, within the window */
@@ -32,11 +31,11 @@
 static const char dummy_hash[] =
 	"$scrypt$ln=17,r=8,p=1$BsqklBWUllE1rWFfin5Thg==$iQh5E5dPcTKbIX0oGv8o5WYCe8KbI/1GKUjlFnY9sP0=";
 
-const struct db_stmt accounts_register_stmt = {
-	"accounts_register",
+const struct db_stmt accounts_statements[] = {
+	[ACCOUNTS_REGISTER] = {"accounts_register",
 	"WITH o AS ("
 	"  INSERT INTO organizations (name, kind, tax_code, province, address, website, description)"
-	"  VALUES ($4, $5, $6, $7, $8, $9, $10) RETURNING *),"
+	"  VALUES ($4, $5, $6, ref_province($7), $8, $9, $10) RETURNING *),"
 	" u AS ("
 	"  INSERT INTO users (email, password_hash, display_name, role, organization_id, is_owner)"
 	"  SELECT $1, $2, $3, 'member', o.id, true FROM o RETURNING *),"
@@ -46,20 +45,18 @@ const struct db_stmt accounts_register_stmt = {
 	"  FROM u, o)"
 	" SELECT jsonb_build_object('user', user_json(u), 'organization', organization_json(o))::text"
 	" FROM u, o",
-	11};
+	11},
 
-/* Records the attempt, pending, before the password is checked (migration 0003). */
-const struct db_stmt accounts_login_lookup_stmt = {
-	"accounts_login_lookup",
+	/* Records the attempt, pending, before the password is checked (migration 0003). */
+	[ACCOUNTS_LOGIN_LOOKUP] = {"accounts_login_lookup",
 	"SELECT email_failures, addr_failures, retry_after, attempt_id, user_id, password_hash"
 	" FROM login_attempt($1, $2)",
-	2};
+	2},
 
-const struct db_stmt accounts_login_failed_stmt = {
-	"accounts_login_failed", "UPDATE login_failures SET pending = false WHERE id = $1::bigint", 1};
+	[ACCOUNTS_LOGIN_FAILED] = {"accounts_login_failed",
+	"UPDATE login_failures SET pending = false WHERE id = $1::bigint", 1},
 
-const struct db_stmt accounts_login_ok_stmt = {
-	"accounts_login_ok",
+	[ACCOUNTS_LOGIN_OK] = {"accounts_login_ok",
 	"WITH t AS ("
 	"  INSERT INTO tokens (hash, user_id, expires_at)"
 	"  VALUES ($2::bytea, $1, now() + make_interval(secs => $3::int)) RETURNING expires_at),"
@@ -73,18 +70,21 @@ const struct db_stmt accounts_login_ok_stmt = {
 	"   to_char(t.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
 	"   'user', user_json(u))::text"
 	" FROM t, users u WHERE u.id = $1",
-	6};
+	6},
 
-const struct db_stmt accounts_logout_stmt = {
-	"accounts_logout",
-	"UPDATE tokens SET revoked_at = now() WHERE hash = $1::bytea AND revoked_at IS NULL", 1};
+	/* Always one row: a token revoked twice at once is still revoked. */
+	[ACCOUNTS_LOGOUT] = {"accounts_logout",
+	"WITH t AS (UPDATE tokens SET revoked_at = now() WHERE hash = $1::bytea AND revoked_at IS NULL)"
+	" SELECT ''",
+	1},
 
-const struct db_stmt accounts_me_stmt = {
-	"accounts_me",
+	[ACCOUNTS_ME] = {"accounts_me",
 	"SELECT jsonb_build_object('user', user_json(u), 'organization',"
 	"  CASE WHEN o.id IS NULL THEN NULL ELSE organization_json(o) END)::text"
 	" FROM users u LEFT JOIN organizations o ON o.id = u.organization_id WHERE u.id = $1",
-	1};
+	1},
+	{0},
+};
 
 /* Lower-cases an email's ASCII letters into out; false when it does not fit. */
 static bool normalise_email(const char *email, char *out, size_t out_size)
@@ -109,12 +109,22 @@ static const char *validate_email(struct validation *v, json_t *body, char *out,
 
 /* ---------------------------------------------------------------- register */
 
+static const struct write_error register_errors[] = {
+	{"23503", "province", 422, "organization.province", UNKNOWN_PROVINCE},
+	{"23505", "tax_code", 409, NULL, "An organisation with this tax code is already registered."},
+	{"23505", NULL, 409, NULL, "An account with this email already exists."},
+	{0},
+};
+
+static const struct write register_write = {
+	&accounts_statements[ACCOUNTS_REGISTER], register_errors, 201, 409, NULL, NULL,
+};
+
 struct registration {
 	struct request *r;
-	json_t *body; /* owns the strings below */
+	json_t *body, *org; /* own the strings below */
 	char email[256];
 	const char *password, *display_name;
-	const char *name, *kind, *tax_code, *province, *address, *website, *description;
 	char hash[PASSWORD_HASH_MAX];
 	bool hashed;
 };
@@ -122,27 +132,8 @@ struct registration {
 static void registration_free(struct registration *g)
 {
 	json_decref(g->body);
+	json_decref(g->org);
 	free(g);
-}
-
-static void on_registered(const struct db_result *result, void *arg)
-{
-	struct registration *g = arg;
-	struct request *r = g->r;
-	if (result->status == DB_QUERY_ERROR && strcmp(db_sqlstate(result), "23505") == 0) {
-		const char *constraint = PQresultErrorField(result->res, PG_DIAG_CONSTRAINT_NAME);
-		bool tax = constraint != NULL && strstr(constraint, "tax_code") != NULL;
-		problem_reply(r, 409, tax ? "An organisation with this tax code is already registered."
-					  : "An account with this email already exists.");
-	} else if (result->status == DB_QUERY_ERROR && strcmp(db_sqlstate(result), "23503") == 0) {
-		validate_reply_one(r, "organization.province", UNKNOWN_PROVINCE);
-	} else if (result->status != DB_OK || PQntuples(result->res) != 1) {
-		respond_db_failure(r, result);
-	} else {
-		request_reply_data(r, 201, "application/json", PQgetvalue(result->res, 0, 0),
-				   (size_t)PQgetlength(result->res, 0, 0));
-	}
-	registration_free(g);
 }
 
 static void hash_registration(void *job)
@@ -151,27 +142,32 @@ static void hash_registration(void *job)
 	g->hashed = password_hash(g->password, g->hash);
 }
 
+static const char *org_value(const struct registration *g, const char *field)
+{
+	return json_string_value(json_object_get(g->org, field));
+}
+
 static void on_registration_hashed(void *job)
 {
 	struct registration *g = job;
 	if (!g->hashed) {
 		problem_reply(g->r, 503, "The password could not be processed; retry shortly.");
-		registration_free(g);
-		return;
+	} else {
+		const char *params[11] = {g->email, g->hash, g->display_name, org_value(g, "name"),
+					  org_value(g, "kind"), org_value(g, "tax_code"),
+					  org_value(g, "province"), org_value(g, "address"),
+					  org_value(g, "website"), org_value(g, "description"),
+					  request_id(g->r)};
+		write_run(g->r, &register_write, params);
 	}
-	const char *params[11] = {g->email,    g->hash,     g->display_name, g->name,
-				  g->kind,     g->tax_code, g->province,     g->address,
-				  g->website,  g->description, request_id(g->r)};
-	db_query(request_db(g->r), &accounts_register_stmt, params, on_registered, g);
+	registration_free(g);
 }
 
 void accounts_register(struct request *r)
 {
 	static const char *const fields[] = {"email", "password", "display_name", "organization", NULL};
-	static const char *const org_fields[] = {"name", "kind", "tax_code", "province", "address",
-						 "website", "description", NULL};
 	json_t *body;
-	if (!json_body_object(r, &body))
+	if (!input_json_object(r, &body))
 		return;
 	struct registration *g = calloc(1, sizeof *g);
 	if (g == NULL) {
@@ -190,18 +186,9 @@ void accounts_register(struct request *r)
 	json_t *org = validate_object(&v, body, "organization");
 	if (org != NULL) {
 		v.prefix = "organization.";
-		validate_known_fields(&v, org, org_fields);
-		g->name = validate_string(&v, org, "name", true, 2, 300);
-		g->kind = validate_enum(&v, org, "kind", true, organization_kinds);
-		g->tax_code = validate_string(&v, org, "tax_code", false, 10, 14);
-		if (g->tax_code != NULL && !valid_tax_code(g->tax_code))
-			validate_error(&v, "tax_code", "must be 10 digits, or 10 digits, '-' and 3 digits for a branch");
-		g->province = validate_string(&v, org, "province", true, 2, 64);
-		g->address = validate_string(&v, org, "address", false, 1, 500);
-		g->website = validate_string(&v, org, "website", false, 4, 300);
-		g->description = validate_string(&v, org, "description", false, 1, 5000);
+		g->org = validate_fields(&v, org, organization_fields, FIELDS_CREATE);
 	}
-	if (validate_reply(&v, r)) {
+	if (!validate_passed(&v, r)) {
 		registration_free(g);
 		return;
 	}
@@ -218,7 +205,6 @@ struct login {
 	json_t *body; /* owns password */
 	const char *password;
 	char email[256];
-	char client_addr[64];
 	char attempt_id[24];
 	char user_id[37];     /* "" when the email is unknown */
 	char stored_hash[PASSWORD_HASH_MAX];
@@ -281,7 +267,7 @@ static void on_login_verified(void *job)
 	struct login *l = job;
 	if (!l->verified) {
 		const char *params[1] = {l->attempt_id};
-		db_query(request_db(l->r), &accounts_login_failed_stmt, params, on_failure_recorded, l);
+		db_query(request_db(l->r), &accounts_statements[ACCOUNTS_LOGIN_FAILED], params, on_failure_recorded, l);
 		return;
 	}
 	if (!auth_new_token(l->token, l->token_hash)) {
@@ -293,7 +279,7 @@ static void on_login_verified(void *job)
 	snprintf(ttl, sizeof ttl, "%d", l->r->worker->config->token_ttl_s);
 	const char *params[6] = {l->user_id, l->token_hash, ttl, request_id(l->r), l->email,
 				 l->rehash[0] ? l->rehash : NULL};
-	db_query(request_db(l->r), &accounts_login_ok_stmt, params, on_logged_in, l);
+	db_query(request_db(l->r), &accounts_statements[ACCOUNTS_LOGIN_OK], params, on_logged_in, l);
 }
 
 static void on_login_lookup(const struct db_result *result, void *arg)
@@ -329,7 +315,7 @@ void accounts_login(struct request *r)
 {
 	static const char *const fields[] = {"email", "password", NULL};
 	json_t *body;
-	if (!json_body_object(r, &body))
+	if (!input_json_object(r, &body))
 		return;
 	struct login *l = calloc(1, sizeof *l);
 	if (l == NULL) {
@@ -344,48 +330,32 @@ void accounts_login(struct request *r)
 	validate_known_fields(&v, body, fields);
 	validate_email(&v, body, l->email, sizeof l->email);
 	l->password = validate_string(&v, body, "password", true, 1, 1024);
-	if (validate_reply(&v, r)) {
+	if (!validate_passed(&v, r)) {
 		login_free(l);
 		return;
 	}
-	char *peer = NULL;
-	ev_uint16_t port;
-	struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
-	if (evcon != NULL)
-		evhttp_connection_get_peer(evcon, &peer, &port);
-	snprintf(l->client_addr, sizeof l->client_addr, "%s", peer != NULL ? peer : "unknown");
-	const char *params[2] = {l->email, l->client_addr};
-	db_query(request_db(r), &accounts_login_lookup_stmt, params, on_login_lookup, l);
+	const char *params[2] = {l->email, r->client_address};
+	db_query(request_db(r), &accounts_statements[ACCOUNTS_LOGIN_LOOKUP], params, on_login_lookup, l);
 }
 
 /* ---------------------------------------------------------------- logout, me */
 
-static void on_logged_out(const struct db_result *result, void *arg)
-{
-	struct request *r = arg;
-	if (result->status != DB_OK) {
-		respond_db_failure(r, result);
-		return;
-	}
-	request_reply_data(r, 204, NULL, "", 0);
-}
+static const struct write logout_write = {
+	&accounts_statements[ACCOUNTS_LOGOUT], NULL, 204, 409, NULL, NULL,
+};
 
-static void logout_authenticated(struct request *r)
+void accounts_logout(struct request *r)
 {
 	const char *params[1] = {r->who.token_hash};
-	db_query(request_db(r), &accounts_logout_stmt, params, on_logged_out, r);
+	write_run(r, &logout_write, params);
 }
 
-void accounts_logout(struct request *r) { auth_required(r, logout_authenticated); }
-
-static void me_authenticated(struct request *r)
+void accounts_me(struct request *r)
 {
 	const char *params[1] = {r->who.user_id};
 	request_add_header(r, "Cache-Control", "no-store");
-	db_query(request_db(r), &accounts_me_stmt, params, respond_json_row, r);
+	db_query(request_db(r), &accounts_statements[ACCOUNTS_ME], params, respond_json_row, r);
 }
-
-void accounts_me(struct request *r) { auth_required(r, me_authenticated); }
 
 /* ---------------------------------------------------------------- administrators */
 

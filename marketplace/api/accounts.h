@@ -22,7 +22,11 @@ void accounts_me(struct request *r);
 bool accounts_create_admin(const char *conninfo, const char *email, const char *password,
 			   bool if_absent, char *err, size_t errlen);
 
-extern const struct db_stmt accounts_register_stmt, accounts_login_lookup_stmt,
-	accounts_login_failed_stmt, accounts_login_ok_stmt, accounts_logout_stmt, accounts_me_stmt;
+/* Statements, by index; the set ends with an entry without a name. */
+enum {
+	ACCOUNTS_REGISTER, ACCOUNTS_LOGIN_LOOKUP, ACCOUNTS_LOGIN_FAILED, ACCOUNTS_LOGIN_OK,
+	ACCOUNTS_LOGOUT, ACCOUNTS_ME,
+};
+extern const struct db_stmt accounts_statements[];
 
 #endif

@@ -12,6 +12,8 @@ struct request;
 
 void audit_list(struct request *r);
 
-extern const struct db_stmt audit_list_stmt;
+/* Statements, by index; the set ends with an entry without a name. */
+enum { AUDIT_LIST };
+extern const struct db_stmt audit_statements[];
 
 #endif

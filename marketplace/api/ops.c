@@ -10,10 +10,13 @@
 #include "problem.h"
 #include "request.h"
 #include "respond.h"
-#include "routes.h"
+#include "http_server.h"
 #include "worker.h"
 
-const struct db_stmt ops_ping_stmt = {"ops_ping", "SELECT 1", 0};
+const struct db_stmt ops_statements[] = {
+	[OPS_PING] = {"ops_ping", "SELECT 1", 0},
+	{0},
+};
 
 static void reply_literal(struct request *r, const char *json)
 {
@@ -33,7 +36,7 @@ static void on_ping(const struct db_result *result, void *arg)
 	reply_literal(r, "{\"status\":\"ready\"}");
 }
 
-void ops_readyz(struct request *r) { db_query(request_db(r), &ops_ping_stmt, NULL, on_ping, r); }
+void ops_readyz(struct request *r) { db_query(request_db(r), &ops_statements[OPS_PING], NULL, on_ping, r); }
 
 static void render_pool_gauges(struct evbuffer *out)
 {
@@ -84,9 +87,8 @@ void ops_metrics(struct request *r)
 	}
 	for (size_t i = 0; i < n; i++)
 		blocks[i] = workers_get(i)->metrics;
-	size_t route_count;
-	const struct route *routes = routes_table(&route_count);
-	metrics_render_requests(out, blocks, n, routes, route_count);
+	const struct http_app *app = r->worker->app;
+	metrics_render_requests(out, blocks, n, app->routes, app->nroutes);
 	render_pool_gauges(out);
 	size_t len = evbuffer_get_length(out);
 	const char *text = (const char *)evbuffer_pullup(out, -1);

@@ -11,6 +11,8 @@ void ops_readyz(struct request *r);
 void ops_metrics(struct request *r);
 void ops_openapi(struct request *r);
 
-extern const struct db_stmt ops_ping_stmt;
+/* Statements, by index; the set ends with an entry without a name. */
+enum { OPS_PING };
+extern const struct db_stmt ops_statements[];
 
 #endif

@@ -4,36 +4,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "auth.h"
-#include "json_body.h"
+#include "input.h"
 #include "problem.h"
 #include "query.h"
 #include "request.h"
 #include "respond.h"
 #include "validate.h"
+#include "write.h"
 
 const char *const organization_kinds[] = {"enterprise", "research_institute", "university",
 						 "startup", "government", "intermediary", NULL};
 
 #define UTC_MICROS "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
-
-const struct db_stmt organizations_list_stmt = {
-	"organizations_list",
-	"SELECT to_char(created_at AT TIME ZONE 'UTC', " UTC_MICROS "), id, organization_json(o)::text"
-	" FROM organizations o"
-	" WHERE verified_at IS NOT NULL AND ($1::text IS NULL OR kind = $1)"
-	"  AND ($2::text IS NULL OR province = $2)"
-	"  AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))"
-	" ORDER BY created_at DESC, id DESC LIMIT $5::int",
-	5};
-
-/* Unverified organisations are visible to their own members and to admins only. */
-const struct db_stmt organizations_get_stmt = {
-	"organizations_get",
-	"SELECT organization_json(o)::text, version FROM organizations o"
-	" WHERE id = $1::uuid AND (verified_at IS NOT NULL OR $2::bool OR id = $3::uuid)",
-	3};
 
 /*
  * $6: the caller is an administrator.  When anyone else changes what was
@@ -44,9 +28,25 @@ const struct db_stmt organizations_get_stmt = {
 #define REVERIFY "(NOT $6::bool AND (" IDENTITY_CHANGED("name") " OR " IDENTITY_CHANGED("kind") \
 	" OR " IDENTITY_CHANGED("tax_code") " OR " IDENTITY_CHANGED("province") "))"
 
-const struct db_stmt organizations_update_stmt = {
-	"organizations_update",
-	"WITH old AS (SELECT * FROM organizations WHERE id = $1::uuid FOR UPDATE),"
+const struct db_stmt organizations_statements[] = {
+	[ORGANIZATIONS_LIST] = {"organizations_list",
+	"SELECT to_char(created_at AT TIME ZONE 'UTC', " UTC_MICROS "), id, organization_json(o)::text"
+	" FROM organizations o"
+	" WHERE verified_at IS NOT NULL AND ($1::text IS NULL OR kind = $1)"
+	"  AND ($2::text IS NULL OR province = $2)"
+	"  AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))"
+	" ORDER BY created_at DESC, id DESC LIMIT $5::int",
+	5},
+
+	/* Unverified organisations are visible to their own members and to admins only. */
+	[ORGANIZATIONS_GET] = {"organizations_get",
+	"SELECT organization_json(o)::text, version FROM organizations o"
+	" WHERE id = $1::uuid AND (verified_at IS NOT NULL OR $2::bool OR id = $3::uuid)",
+	3},
+
+	[ORGANIZATIONS_UPDATE] = {"organizations_update",
+	"WITH old AS (SELECT * FROM organizations WHERE id = $1::uuid"
+	"  AND ref_province($2::jsonb->>'province') IS NOT DISTINCT FROM $2::jsonb->>'province' FOR UPDATE),"
 	" new AS ("
 	"  UPDATE organizations o SET"
 	"   verified_at = CASE WHEN " REVERIFY " THEN NULL ELSE o.verified_at END,"
@@ -69,10 +69,9 @@ const struct db_stmt organizations_update_stmt = {
 	"   organization_json(ROW(old.*)::organizations), organization_json(ROW(new.*)::organizations), $5 FROM new, old)"
 	" SELECT (SELECT organization_json(ROW(new.*)::organizations)::text FROM new),"
 	"  (SELECT version FROM new), (SELECT version FROM old)",
-	6};
+	6},
 
-const struct db_stmt organizations_verify_stmt = {
-	"organizations_verify",
+	[ORGANIZATIONS_VERIFY] = {"organizations_verify",
 	"WITH old AS (SELECT * FROM organizations WHERE id = $1::uuid FOR UPDATE),"
 	" new AS ("
 	"  UPDATE organizations o SET verified_at = now(), verified_by = $2::uuid,"
@@ -85,7 +84,9 @@ const struct db_stmt organizations_verify_stmt = {
 	"    || jsonb_build_object('note', $3::text), $4 FROM new, old)"
 	" SELECT (SELECT organization_json(ROW(new.*)::organizations)::text FROM new),"
 	"  (SELECT version FROM new), (SELECT version FROM old)",
-	4};
+	4},
+	{0},
+};
 
 /* ---------------------------------------------------------------- list */
 
@@ -110,153 +111,55 @@ void organizations_list(struct request *r)
 	}
 	const char *params[5] = {kind, query_get(&q, "province"), q.cursor[0] ? q.cursor : NULL,
 				 sep ? sep + 1 : NULL};
-	respond_page_query(r, request_db_read(r), &organizations_list_stmt, params, q.limit);
+	respond_page_query(r, request_db_read(r), &organizations_statements[ORGANIZATIONS_LIST], params, q.limit);
 	query_free(&q);
 }
 
 /* ---------------------------------------------------------------- profile */
 
-static void not_found(struct request *r)
-{
-	problem_reply(r, 404, "No such organisation, or it is not visible to you.");
-}
+static const char not_visible[] = "No such organisation, or it is not visible to you.";
 
-/* Ids are UUIDs: anything else names no organisation (404 before any query). */
-static void with_organization_id(struct request *r, void (*auth)(struct request *, route_handler),
-				 route_handler next)
+void organizations_get(struct request *r)
 {
-	if (!valid_uuid(route_param(&r->params, "id")))
-		not_found(r);
-	else
-		auth(r, next);
-}
-
-static void get_with_identity(struct request *r)
-{
-	const char *id = route_param(&r->params, "id");
+	const char *id;
+	if (!input_uuid_param(r, "id", not_visible, &id))
+		return;
 	const char *params[3] = {id, r->who.admin ? "true" : "false",
 				 r->who.organization_id[0] ? r->who.organization_id : NULL};
-	db_query(request_db(r), &organizations_get_stmt, params, respond_versioned_row, r);
+	db_query(request_db(r), &organizations_statements[ORGANIZATIONS_GET], params,
+		 respond_versioned_row, r);
 }
-
-void organizations_get(struct request *r) { with_organization_id(r, auth_optional, get_with_identity); }
 
 /* ---------------------------------------------------------------- changes */
 
-/*
- * The outcome of an update or verification: (document of the new row,
- * its version, the version before).  No new row: 404 when there was no
- * old one either, else the handler's conflict status.
- */
-struct change {
-	struct request *r;
-	int conflict_status;
-	const char *conflict_detail;
-	json_t *body;
-	char *patch; /* update only */
+const struct field_rule organization_fields[] = {
+	{"name", FIELD_REQUIRED, 2, 300, NULL, NULL, NULL},
+	{"kind", FIELD_REQUIRED, 0, 0, organization_kinds, NULL, NULL},
+	{"tax_code", FIELD_NULLABLE, 10, 14, NULL, valid_tax_code,
+	 "must be 10 digits, or 10 digits, '-' and 3 digits for a branch"},
+	{"province", FIELD_REQUIRED, 2, 64, NULL, NULL, NULL},
+	{"address", FIELD_NULLABLE, 1, 500, NULL, NULL, NULL},
+	{"website", FIELD_NULLABLE, 4, 300, NULL, NULL, NULL},
+	{"description", FIELD_NULLABLE, 1, 5000, NULL, NULL, NULL},
+	{0},
 };
 
-static void on_changed(const struct db_result *result, void *arg)
-{
-	struct change *c = arg;
-	struct request *r = c->r;
-	if (result->status == DB_QUERY_ERROR && strcmp(db_sqlstate(result), "23505") == 0) {
-		problem_reply(r, 409, "An organisation with this tax code is already registered.");
-	} else if (result->status == DB_QUERY_ERROR && strcmp(db_sqlstate(result), "23503") == 0) {
-		validate_reply_one(r, "province", UNKNOWN_PROVINCE);
-	} else if (result->status != DB_OK || PQntuples(result->res) != 1) {
-		respond_db_failure(r, result);
-	} else if (PQgetisnull(result->res, 0, 0)) {
-		if (PQgetisnull(result->res, 0, 2))
-			not_found(r);
-		else
-			problem_reply(r, c->conflict_status, c->conflict_detail);
-	} else {
-		char etag[24];
-		snprintf(etag, sizeof etag, "\"%s\"", PQgetvalue(result->res, 0, 1));
-		request_add_header(r, "ETag", etag);
-		request_reply_data(r, 200, "application/json", PQgetvalue(result->res, 0, 0),
-				   (size_t)PQgetlength(result->res, 0, 0));
-	}
-	json_decref(c->body);
-	free(c->patch);
-	free(c);
-}
+static const struct write_error update_errors[] = {
+	{"23505", "tax_code", 409, NULL, "An organisation with this tax code is already registered."},
+	{"23503", "province", 422, "province", UNKNOWN_PROVINCE},
+	{0},
+};
 
-static struct change *change_new(struct request *r, json_t *body, int conflict_status,
-				 const char *conflict_detail)
-{
-	struct change *c = calloc(1, sizeof *c);
-	if (c == NULL) {
-		json_decref(body);
-		problem_reply(r, 503, "Out of memory.");
-		return NULL;
-	}
-	c->r = r;
-	c->body = body;
-	c->conflict_status = conflict_status;
-	c->conflict_detail = conflict_detail;
-	return c;
-}
+static const struct write update_write = {
+	&organizations_statements[ORGANIZATIONS_UPDATE], update_errors, 200,
+	412, "The organisation changed since you read it; fetch it again and reapply your edit.",
+	not_visible,
+};
 
-/* If-Match: "<version>" -> that version; absent or "*" -> NULL (no check). */
-static bool if_match_version(struct request *r, char out[16], const char **version)
-{
-	const char *h = request_header(r, "If-Match");
-	*version = NULL;
-	if (h == NULL || strcmp(h, "*") == 0)
-		return true;
-	size_t n = strlen(h);
-	if (n < 3 || n > 12 || h[0] != '"' || h[n - 1] != '"')
-		return false;
-	for (size_t i = 1; i + 1 < n; i++)
-		if (h[i] < '0' || h[i] > '9')
-			return false;
-	memcpy(out, h + 1, n - 2);
-	out[n - 2] = '\0';
-	*version = out;
-	return true;
-}
-
-/* Validated members of a PATCH body, as the jsonb patch the statement applies. */
-static json_t *organization_patch(struct validation *v, json_t *body)
-{
-	static const char *const fields[] = {"name", "kind", "tax_code", "province", "address",
-					     "website", "description", NULL};
-	static const struct {
-		const char *field;
-		size_t min, max;
-		bool nullable;
-	} limits[] = {{"name", 2, 300, false},    {"tax_code", 10, 14, true}, {"province", 2, 64, false},
-		      {"address", 1, 500, true},  {"website", 4, 300, true},  {"description", 1, 5000, true}};
-	validate_known_fields(v, body, fields);
-	json_t *patch = json_object();
-	for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
-		json_t *value = json_object_get(body, limits[i].field);
-		if (value == NULL)
-			continue;
-		if (json_is_null(value)) {
-			if (limits[i].nullable)
-				json_object_set_new(patch, limits[i].field, json_null());
-			else
-				validate_error(v, limits[i].field, "cannot be removed");
-			continue;
-		}
-		const char *s = validate_string(v, body, limits[i].field, true, limits[i].min, limits[i].max);
-		if (s != NULL && strcmp(limits[i].field, "tax_code") == 0 && !valid_tax_code(s)) {
-			validate_error(v, "tax_code", "must be 10 digits, or 10 digits, '-' and 3 digits for a branch");
-			s = NULL;
-		}
-		if (s != NULL)
-			json_object_set_new(patch, limits[i].field, json_string(s));
-	}
-	if (json_object_get(body, "kind") != NULL) {
-		const char *kind = validate_enum(v, body, "kind", true, organization_kinds);
-		if (kind != NULL)
-			json_object_set_new(patch, "kind", json_string(kind));
-	}
-	return patch;
-}
+static const struct write verify_write = {
+	&organizations_statements[ORGANIZATIONS_VERIFY], NULL, 200,
+	409, "The organisation is already verified.", not_visible,
+};
 
 /* The caller may not edit: 403 if they can see the organisation, else 404. */
 static void on_visibility(const struct db_result *result, void *arg)
@@ -265,71 +168,59 @@ static void on_visibility(const struct db_result *result, void *arg)
 	if (result->status != DB_OK)
 		respond_db_failure(r, result);
 	else if (PQntuples(result->res) == 0)
-		not_found(r);
+		problem_reply(r, 404, not_visible);
 	else
 		problem_reply(r, 403, "Only the organisation's owner or an administrator may change it.");
 }
 
-static void update_authenticated(struct request *r)
+void organizations_update(struct request *r)
 {
-	const char *id = route_param(&r->params, "id");
-	bool own = r->who.owner && strcmp(r->who.organization_id, id) == 0;
-	if (!r->who.admin && !own) {
-		const char *params[3] = {id, "false", r->who.organization_id[0] ? r->who.organization_id : NULL};
-		db_query(request_db(r), &organizations_get_stmt, params, on_visibility, r);
-		return;
-	}
+	const char *id, *version;
 	char version_text[16];
-	const char *version;
-	if (!if_match_version(r, version_text, &version)) {
-		problem_reply(r, 412, "If-Match must be the ETag of the organisation, e.g. \"3\".");
+	json_t *body;
+	if (!input_uuid_param(r, "id", not_visible, &id))
+		return;
+	if (!r->who.admin && !(r->who.owner && strcasecmp(r->who.organization_id, id) == 0)) {
+		const char *params[3] = {id, "false", r->who.organization_id[0] ? r->who.organization_id : NULL};
+		db_query(request_db(r), &organizations_statements[ORGANIZATIONS_GET], params, on_visibility, r);
 		return;
 	}
-	json_t *body;
-	if (!json_body_object(r, &body))
+	if (!input_if_match(r, "If-Match must be the ETag of the organisation, e.g. \"3\".", version_text,
+			    &version) ||
+	    !input_json_object(r, &body))
 		return;
 	struct validation v;
 	validate_init(&v);
-	json_t *patch = organization_patch(&v, body);
-	if (validate_reply(&v, r)) {
-		json_decref(patch);
-		json_decref(body);
-		return;
+	json_t *patch = validate_fields(&v, body, organization_fields, FIELDS_UPDATE);
+	char *patch_text = validate_ok(&v) ? json_dumps(patch, JSON_COMPACT) : NULL;
+	if (validate_passed(&v, r)) {
+		const char *params[6] = {id, patch_text, version, r->who.user_id, request_id(r),
+					 r->who.admin ? "true" : "false"};
+		if (patch_text == NULL)
+			problem_reply(r, 503, "Out of memory.");
+		else
+			write_run(r, &update_write, params);
 	}
-	struct change *c = change_new(r, body, 412, "The organisation changed since you read it; "
-						    "fetch it again and reapply your edit.");
-	if (c == NULL) {
-		json_decref(patch);
-		return;
-	}
-	c->patch = json_dumps(patch, JSON_COMPACT);
+	free(patch_text);
 	json_decref(patch);
-	const char *params[6] = {id, c->patch, version, r->who.user_id, request_id(r),
-				 r->who.admin ? "true" : "false"};
-	db_query(request_db(r), &organizations_update_stmt, params, on_changed, c);
+	json_decref(body);
 }
 
-void organizations_update(struct request *r) { with_organization_id(r, auth_required, update_authenticated); }
-
-static void verify_as_admin(struct request *r)
+void organizations_verify(struct request *r)
 {
-	static const char *const fields[] = {"note", NULL};
+	static const struct field_rule fields[] = {{"note", FIELD_NULLABLE, 1, 2000, NULL, NULL, NULL}, {0}};
+	const char *id;
 	json_t *body;
-	if (!json_body_object(r, &body))
+	if (!input_uuid_param(r, "id", not_visible, &id) || !input_json_object(r, &body))
 		return;
 	struct validation v;
 	validate_init(&v);
-	validate_known_fields(&v, body, fields);
-	const char *note = validate_string(&v, body, "note", false, 1, 2000);
-	if (validate_reply(&v, r)) {
-		json_decref(body);
-		return;
+	json_t *values = validate_fields(&v, body, fields, FIELDS_CREATE);
+	if (validate_passed(&v, r)) {
+		const char *params[4] = {id, r->who.user_id, json_string_value(json_object_get(values, "note")),
+					 request_id(r)};
+		write_run(r, &verify_write, params);
 	}
-	struct change *c = change_new(r, body, 409, "The organisation is already verified.");
-	if (c == NULL)
-		return;
-	const char *params[4] = {route_param(&r->params, "id"), r->who.user_id, note, request_id(r)};
-	db_query(request_db(r), &organizations_verify_stmt, params, on_changed, c);
+	json_decref(values);
+	json_decref(body);
 }
-
-void organizations_verify(struct request *r) { with_organization_id(r, auth_admin, verify_as_admin); }

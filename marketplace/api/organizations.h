@@ -3,6 +3,7 @@
 #define MARKETPLACE_ORGANIZATIONS_H
 
 #include "db.h"
+#include "validate.h"
 
 struct request;
 
@@ -14,7 +15,11 @@ void organizations_verify(struct request *r);
 /* The kinds an organisation may be (DESIGN.md section 4), NULL-terminated. */
 extern const char *const organization_kinds[];
 
-extern const struct db_stmt organizations_list_stmt, organizations_get_stmt,
-	organizations_update_stmt, organizations_verify_stmt;
+/* The fields of an organisation, shared by registration and PATCH. */
+extern const struct field_rule organization_fields[];
+
+/* Statements, by index; the set ends with an entry without a name. */
+enum { ORGANIZATIONS_LIST, ORGANIZATIONS_GET, ORGANIZATIONS_UPDATE, ORGANIZATIONS_VERIFY };
+extern const struct db_stmt organizations_statements[];
 
 #endif

@@ -10,7 +10,8 @@ void reference_provinces(struct request *r);
 void reference_sectors(struct request *r);
 void reference_plan_tasks(struct request *r);
 
-extern const struct db_stmt reference_provinces_stmt, reference_sectors_stmt,
-	reference_plan_tasks_stmt;
+/* Statements, by index; the set ends with an entry without a name. */
+enum { REFERENCE_PROVINCES, REFERENCE_SECTORS, REFERENCE_PLAN_TASKS };
+extern const struct db_stmt reference_statements[];
 
 #endif

@@ -1,13 +1,9 @@
-/* The application's routes and the statements their handlers prepare. */
+/* The application the HTTP layer serves: its routes and statements. */
 #ifndef MARKETPLACE_ROUTES_H
 #define MARKETPLACE_ROUTES_H
 
-#include <stddef.h>
+#include "http_server.h"
 
-#include "db.h"
-#include "router.h"
-
-const struct route *routes_table(size_t *count);
-const struct db_stmt *const *routes_statements(size_t *count);
+const struct http_app *routes_app(void);
 
 #endif

@@ -7,16 +7,15 @@
 #include <string.h>
 #include <strings.h>
 
-#include "problem.h"
-#include "request.h"
-#include "respond.h"
 
-const struct db_stmt auth_identity_stmt = {
-	"auth_identity",
-	"SELECT u.id, u.role, coalesce(u.organization_id::text, ''), u.is_owner"
-	" FROM tokens t JOIN users u ON u.id = t.user_id"
-	" WHERE t.hash = $1::bytea AND t.revoked_at IS NULL AND t.expires_at > now()",
-	1};
+const struct db_stmt auth_statements[] = {
+	[AUTH_IDENTITY] = {"auth_identity",
+			   "SELECT u.id, u.role, coalesce(u.organization_id::text, ''), u.is_owner"
+			   " FROM tokens t JOIN users u ON u.id = t.user_id"
+			   " WHERE t.hash = $1::bytea AND t.revoked_at IS NULL AND t.expires_at > now()",
+			   1},
+	{0},
+};
 
 static void hex_digest(const unsigned char *data, size_t len, char out[67])
 {
@@ -70,60 +69,23 @@ static const char *bearer_token(const char *header)
 	return token;
 }
 
-static void unauthorized(struct request *r, const char *detail)
+bool auth_header_token_hash(const char *header, char hash[67])
 {
-	request_add_header(r, "WWW-Authenticate", "Bearer realm=\"marketplace\"");
-	problem_reply(r, 401, detail);
-}
-
-static void on_identity(const struct db_result *result, void *arg)
-{
-	struct request *r = arg;
-	if (result->status != DB_OK) {
-		respond_db_failure(r, result);
-		return;
-	}
-	if (PQntuples(result->res) != 1) {
-		unauthorized(r, "The token is unknown, expired or revoked; log in again.");
-		return;
-	}
-	struct identity *who = &r->who;
-	who->authenticated = true;
-	snprintf(who->user_id, sizeof who->user_id, "%s", PQgetvalue(result->res, 0, 0));
-	who->admin = strcmp(PQgetvalue(result->res, 0, 1), "admin") == 0;
-	snprintf(who->organization_id, sizeof who->organization_id, "%s", PQgetvalue(result->res, 0, 2));
-	who->owner = PQgetvalue(result->res, 0, 3)[0] == 't';
-	if (r->admin_only && !who->admin) {
-		problem_reply(r, 403, "Only administrators may do this.");
-		return;
-	}
-	r->next(r);
-}
-
-static void authenticate(struct request *r, route_handler next, bool required, bool admin_only)
-{
-	r->admin_only = admin_only;
-	const char *header = request_header(r, "Authorization");
-	if (header == NULL) {
-		if (required)
-			unauthorized(r, "This needs an Authorization: Bearer token.");
-		else
-			next(r);
-		return;
-	}
 	const char *token = bearer_token(header);
-	if (token == NULL) {
-		unauthorized(r, "The Authorization header must be 'Bearer <token>'.");
-		return;
-	}
-	auth_token_hash(token, r->who.token_hash);
-	r->next = next;
-	const char *params[1] = {r->who.token_hash};
-	db_query(request_db(r), &auth_identity_stmt, params, on_identity, r);
+	if (token == NULL)
+		return false;
+	auth_token_hash(token, hash);
+	return true;
 }
 
-void auth_required(struct request *r, route_handler next) { authenticate(r, next, true, false); }
-
-void auth_optional(struct request *r, route_handler next) { authenticate(r, next, false, false); }
-
-void auth_admin(struct request *r, route_handler next) { authenticate(r, next, true, true); }
+bool auth_identity_from(const PGresult *res, struct identity *who)
+{
+	if (PQntuples(res) != 1 || PQnfields(res) != 4)
+		return false;
+	who->authenticated = true;
+	snprintf(who->user_id, sizeof who->user_id, "%s", PQgetvalue(res, 0, 0));
+	who->admin = strcmp(PQgetvalue(res, 0, 1), "admin") == 0;
+	snprintf(who->organization_id, sizeof who->organization_id, "%s", PQgetvalue(res, 0, 2));
+	who->owner = PQgetvalue(res, 0, 3)[0] == 't';
+	return true;
+}

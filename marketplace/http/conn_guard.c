@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "problem.h"
+#include "request.h"
 
 struct conn_guard {
 	const struct conn_guard_config *cfg;

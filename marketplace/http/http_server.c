@@ -21,8 +21,9 @@
 #include "hash_pool.h"
 #include "log.h"
 #include "metrics.h"
-#include "request.h"
-#include "routes.h"
+#include "dispatch.h"
+#include "auth.h"
+#include "idempotency.h"
 #include "worker.h"
 
 #define MAX_BODY_BYTES (1024 * 1024)
@@ -79,12 +80,45 @@ static SSL_CTX *new_tls_context(const struct config *cfg)
 	return ctx;
 }
 
-static void on_request(struct evhttp_request *ev, void *arg)
+#define SWEEP_INTERVAL_S 600
+
+/* Every statement: the HTTP layer's own, then the application's (one array, freed at exit). */
+static const struct db_stmt **all_statements(const struct http_app *app, size_t *count)
 {
+	static const struct db_stmt *const own[] = {auth_statements, idempotency_statements};
+	size_t n = 0;
+	const struct db_stmt **out = NULL;
+	for (int pass = 0; pass < 2; pass++) {
+		n = 0;
+		for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+			for (const struct db_stmt *s = own[i]; s->name != NULL; s++, n++)
+				if (out != NULL)
+					out[n] = s;
+		for (const struct db_stmt *const *set = app->statement_sets; *set != NULL; set++)
+			for (const struct db_stmt *s = *set; s->name != NULL; s++, n++)
+				if (out != NULL)
+					out[n] = s;
+		if (pass == 0 && (out = calloc(n, sizeof *out)) == NULL)
+			return NULL;
+	}
+	*count = n;
+	return out;
+}
+
+static void on_swept(const struct db_result *result, void *arg)
+{
+	(void)arg;
+	if (result->status != DB_OK && result->status != DB_UNAVAILABLE)
+		log_msg(LOG_WARN, NULL, "removing expired idempotency keys failed");
+}
+
+/* Idempotent SQL, so several instances sweeping at once is harmless. */
+static void on_sweep_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
 	struct worker *w = arg;
-	size_t count;
-	const struct route *table = routes_table(&count);
-	request_dispatch(w, ev, table, count);
+	db_query(w->db, &idempotency_statements[IDEMPOTENCY_SWEEP], NULL, on_swept, NULL);
 }
 
 /* Runs on the worker's own thread: free what the loop owns, then leave the loop. */
@@ -92,6 +126,9 @@ static void worker_stop(struct worker *w)
 {
 	event_free(w->drain_timer);
 	w->drain_timer = NULL;
+	if (w->sweep_timer != NULL)
+		event_free(w->sweep_timer);
+	w->sweep_timer = NULL;
 	if (w->db_read != w->db)
 		db_pool_free(w->db_read);
 	db_pool_free(w->db); /* answers requests still waiting on the database */
@@ -136,18 +173,17 @@ static void on_shutdown(evutil_socket_t fd, short what, void *arg)
 	event_add(w->drain_timer, &now);
 }
 
-static bool worker_init(struct worker *w, int index, const struct config *cfg, int listen_fd)
+static bool worker_init(struct worker *w, int index, const struct config *cfg,
+			const struct http_app *app, const struct db_stmt *const *stmts, size_t nstmts,
+			int listen_fd)
 {
 	char err[256];
-	size_t nstmts, nroutes;
-	const struct db_stmt *const *stmts = routes_statements(&nstmts);
-	routes_table(&nroutes);
-
 	w->index = index;
 	w->config = cfg;
+	w->app = app;
 	w->base = event_base_new();
 	w->http = w->base ? evhttp_new(w->base) : NULL;
-	w->metrics = metrics_new(nroutes);
+	w->metrics = metrics_new(app->nroutes);
 	w->shutdown_ev = w->base ? event_new(w->base, -1, 0, on_shutdown, w) : NULL;
 	w->drain_timer = w->base ? evtimer_new(w->base, on_drain_tick, w) : NULL;
 	if (w->http == NULL || w->metrics == NULL || w->shutdown_ev == NULL || w->drain_timer == NULL) {
@@ -165,7 +201,7 @@ static bool worker_init(struct worker *w, int index, const struct config *cfg, i
 						    EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
 	/* Read and discard an oversized body before answering 413, so the client sees it. */
 	evhttp_set_flags(w->http, EVHTTP_SERVER_LINGERING_CLOSE);
-	evhttp_set_gencb(w->http, on_request, w);
+	evhttp_set_gencb(w->http, dispatch_request, w);
 	conn_guard_install(w->http, &guard_cfg);
 
 	struct db_pool_config pc = {cfg->database_url, cfg->db_pool, cfg->query_timeout_ms, stmts, nstmts};
@@ -180,6 +216,14 @@ static bool worker_init(struct worker *w, int index, const struct config *cfg, i
 		w->db_read = db_pool_new(w->base, &pc, err, sizeof err);
 		if (w->db_read == NULL) {
 			log_msg(LOG_ERROR, NULL, "read replica: %s", err);
+			return false;
+		}
+	}
+	if (index == 0) {
+		static const struct timeval every = {SWEEP_INTERVAL_S, 0};
+		w->sweep_timer = event_new(w->base, -1, EV_PERSIST, on_sweep_tick, w);
+		if (w->sweep_timer == NULL || event_add(w->sweep_timer, &every) != 0) {
+			log_msg(LOG_ERROR, NULL, "out of memory starting worker %d", index);
 			return false;
 		}
 	}
@@ -200,6 +244,8 @@ static void worker_cleanup(struct worker *w)
 {
 	if (w->drain_timer != NULL)
 		event_free(w->drain_timer);
+	if (w->sweep_timer != NULL)
+		event_free(w->sweep_timer);
 	if (w->db_read != NULL && w->db_read != w->db)
 		db_pool_free(w->db_read);
 	db_pool_free(w->db);
@@ -219,18 +265,25 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-int http_server_run(const struct config *cfg)
+int http_server_run(const struct config *cfg, const struct http_app *app)
 {
 	int rc = 1;
 	int listen_fd = -1;
-	size_t started = 0;
+	size_t started = 0, nstmts = 0;
+	const struct db_stmt **stmts = all_statements(app, &nstmts);
+	if (stmts == NULL) {
+		log_msg(LOG_ERROR, NULL, "out of memory starting");
+		return 1;
+	}
 	if (evthread_use_pthreads() != 0 || !conn_guard_init()) {
 		log_msg(LOG_ERROR, NULL, "cannot initialise threading");
+		free(stmts);
 		return 1;
 	}
 	/* As many hashing threads as event loops: scrypt is CPU-bound, more would only queue. */
 	if (!hash_pool_start(cfg->threads)) {
 		conn_guard_cleanup();
+		free(stmts);
 		return 1;
 	}
 	guard_cfg.header_timeout_ms = cfg->header_timeout_ms;
@@ -243,7 +296,7 @@ int http_server_run(const struct config *cfg)
 		goto out;
 	nworkers = (size_t)cfg->threads;
 	for (size_t i = 0; i < nworkers; i++)
-		if (!worker_init(&workers[i], (int)i, cfg, listen_fd))
+		if (!worker_init(&workers[i], (int)i, cfg, app, stmts, nstmts, listen_fd))
 			goto out;
 	for (; started < nworkers; started++)
 		if (pthread_create(&workers[started].thread, NULL, worker_main, &workers[started]) != 0) {
@@ -285,5 +338,6 @@ out:
 	hash_pool_stop();
 	conn_guard_cleanup();
 	libevent_global_shutdown();
+	free(stmts);
 	return rc;
 }

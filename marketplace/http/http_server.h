@@ -2,7 +2,20 @@
 #ifndef MARKETPLACE_HTTP_SERVER_H
 #define MARKETPLACE_HTTP_SERVER_H
 
+#include <stddef.h>
+
 #include "config.h"
+#include "db.h"
+#include "router.h"
+
+/* What the application serves; static storage. */
+struct http_app {
+	const struct route *routes;
+	size_t nroutes;
+	/* The statements its handlers run, prepared on every connection: a
+	 * NULL-terminated list of sets, each ending with an entry without a name. */
+	const struct db_stmt *const *statement_sets;
+};
 
 /*
  * Serves until SIGTERM or SIGINT, then stops accepting, lets in-flight
@@ -10,6 +23,6 @@
  * 1 when the server cannot start.  The caller must have blocked SIGTERM,
  * SIGINT and SIGPIPE in every thread before calling.
  */
-int http_server_run(const struct config *cfg);
+int http_server_run(const struct config *cfg, const struct http_app *app);
 
 #endif

@@ -6,9 +6,6 @@
 
 struct request;
 
-/* The standard reason phrase of an HTTP status ("Not Found"). */
-const char *http_status_title(int status);
-
 /* A new problem object {type,title,status,detail[,request_id]}; caller owns it. */
 json_t *problem_new(int status, const char *detail, const char *request_id);
 

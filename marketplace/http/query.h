@@ -1,7 +1,7 @@
 /*
  * Query strings of list endpoints: known parameters only (400 otherwise),
  * ?limit= 1..100 (default 20) and an opaque keyset ?cursor=.  Like
- * json_body.h, the checks reply themselves and return false on failure.
+ * input.h, the check replies itself and returns true to go on.
  */
 #ifndef MARKETPLACE_QUERY_H
 #define MARKETPLACE_QUERY_H
@@ -9,6 +9,8 @@
 #include <event2/keyvalq_struct.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "compiler.h"
 
 struct request;
 
@@ -20,7 +22,7 @@ struct query {
 
 /* Parses r's query string, refusing names outside `allowed` (NULL-terminated;
  * "limit" and "cursor" are always allowed).  On success query_free must follow. */
-bool query_parse(struct request *r, const char *const *allowed, struct query *q);
+bool query_parse(struct request *r, const char *const *allowed, struct query *q) MUST_CHECK;
 void query_free(struct query *q);
 
 /* A parameter's value, or NULL when absent or empty. */

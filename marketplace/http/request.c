@@ -1,4 +1,4 @@
-/* One HTTP exchange: id, routing, reply, access log and metrics. */
+/* One HTTP exchange: id, client address, reply, access log and metrics. */
 #include "request.h"
 
 #include <event2/buffer.h>
@@ -10,10 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn_guard.h"
 #include "log.h"
 #include "metrics.h"
-#include "problem.h"
 #include "worker.h"
 
 static const char *method_name(enum evhttp_cmd_type cmd)
@@ -78,14 +76,12 @@ static void new_request_id(char out[37])
 	*p = '\0';
 }
 
-void request_dispatch(struct worker *w, struct evhttp_request *ev, const struct route *table,
-		      size_t count)
+struct request *request_new(struct worker *w, struct evhttp_request *ev)
 {
-	conn_guard_request_started(ev);
 	struct request *r = calloc(1, sizeof *r);
 	if (r == NULL) {
 		evhttp_send_error(ev, 503, "Service Unavailable");
-		return;
+		return NULL;
 	}
 	r->ev = ev;
 	r->worker = w;
@@ -99,32 +95,40 @@ void request_dispatch(struct worker *w, struct evhttp_request *ev, const struct 
 	else
 		new_request_id(r->id);
 
-	if (w->draining) {
-		request_add_header(r, "Connection", "close");
-		problem_reply(r, 503, "The server is shutting down; retry on another connection.");
-		return;
-	}
-	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(ev));
-	if (path == NULL || path[0] != '/') {
-		problem_reply(r, 400, "The request target is not a valid path.");
-		return;
-	}
-	char allow[128];
-	const struct route *found = NULL;
-	switch (router_match(table, count, method_name(evhttp_request_get_command(ev)), path, &found,
-			     &r->params, allow, sizeof allow)) {
-	case ROUTE_FOUND:
-		r->route = found;
-		r->route_index = (int)(found - table);
-		found->handler(r);
-		return;
-	case ROUTE_METHOD_NOT_ALLOWED:
-		request_add_header(r, "Allow", allow);
-		problem_reply(r, 405, "This resource does not support the request's method.");
-		return;
-	case ROUTE_NOT_FOUND:
-		problem_reply(r, 404, "No resource lives at this path.");
-		return;
+	char *peer = NULL;
+	ev_uint16_t port = 0;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(ev);
+	if (evcon != NULL)
+		evhttp_connection_get_peer(evcon, &peer, &port);
+	snprintf(r->client_address, sizeof r->client_address, "%s", peer != NULL ? peer : "unknown");
+	return r;
+}
+
+const char *http_status_title(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 412: return "Precondition Failed";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return status >= 500 ? "Server Error" : status >= 400 ? "Client Error" : status >= 300 ? "Redirection" : "OK";
 	}
 }
 
@@ -144,6 +148,23 @@ struct db_pool *request_db(const struct request *r) { return r->worker->db; }
 
 struct db_pool *request_db_read(const struct request *r) { return r->worker->db_read; }
 
+const char *request_method_name(const struct request *r)
+{
+	return method_name(evhttp_request_get_command(r->ev));
+}
+
+const char *request_body(struct request *r, size_t *len)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
+	*len = evbuffer_get_length(in);
+	const char *text = *len > 0 ? (const char *)evbuffer_pullup(in, -1) : "";
+	if (text == NULL) {
+		*len = 0;
+		return "";
+	}
+	return text;
+}
+
 static double seconds_since(const struct timespec *start)
 {
 	struct timespec now;
@@ -155,17 +176,12 @@ static void log_access(const struct request *r, int status, size_t bytes, double
 {
 	if (!log_enabled(LOG_INFO))
 		return;
-	char *peer = NULL;
-	ev_uint16_t port = 0;
-	struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
-	if (evcon != NULL)
-		evhttp_connection_get_peer(evcon, &peer, &port);
-	json_t *fields = json_pack("{s:s, s:s, s:s?, s:s?, s:i, s:I, s:f, s:s?}", "request_id", r->id,
-				   "method", method_name(evhttp_request_get_command(r->ev)), "path",
+	json_t *fields = json_pack("{s:s, s:s, s:s?, s:s?, s:i, s:I, s:f, s:s}", "request_id", r->id,
+				   "method", request_method_name(r), "path",
 				   evhttp_uri_get_path(evhttp_request_get_evhttp_uri(r->ev)), "route",
 				   r->route != NULL ? r->route->pattern : NULL, "status", status,
 				   "bytes", (json_int_t)bytes, "duration_ms", seconds * 1000.0,
-				   "remote", peer);
+				   "remote", r->client_address);
 	log_fields(LOG_INFO, "request", fields);
 }
 

@@ -1,7 +1,7 @@
 /*
- * One HTTP exchange from routing to its single reply.  The request is
- * allocated when evhttp hands it over and freed by whichever reply function
- * answers it; a handler that starts database work passes the request as the
+ * One HTTP exchange, from the dispatcher to its single reply.  The request
+ * is allocated by request_new and freed by whichever reply function answers
+ * it; a handler that starts database work passes the request as the
  * callback argument and must not touch it after a reply.
  */
 #ifndef MARKETPLACE_REQUEST_H
@@ -18,7 +18,7 @@ struct evhttp_request;
 struct worker;
 struct db_pool;
 
-/* Who is calling, once auth.c has looked the bearer token up. */
+/* Who is calling, once the dispatcher has looked the bearer token up. */
 struct identity {
 	bool authenticated;
 	bool admin;
@@ -26,6 +26,14 @@ struct identity {
 	char user_id[37];
 	char organization_id[37];   /* "" for administrators */
 	char token_hash[67];        /* "\\x" + hex SHA-256, as PostgreSQL reads a bytea */
+};
+
+/* A create carrying Idempotency-Key (idempotency.h); active is false otherwise. */
+struct idempotency_claim {
+	bool active;
+	char scope[80];        /* "user:<uuid>" or "address:<client address>" */
+	char key[256];
+	char body_hash[67];    /* "\\x" + hex SHA-256 of the request body */
 };
 
 struct request {
@@ -36,20 +44,26 @@ struct request {
 	struct route_params params;
 	struct timespec started;
 	char id[65];
+	char client_address[64];   /* the TCP peer, or the client a trusted proxy names */
 	struct identity who;
-	route_handler next;         /* where auth.c continues once the caller is known */
-	bool admin_only;            /* auth.c answers 403 to a caller who is not an admin */
+	struct idempotency_claim idempotency;
 };
 
-/* Routes ev through table (count entries) and runs the handler or an error reply. */
-void request_dispatch(struct worker *w, struct evhttp_request *ev, const struct route *table,
-		      size_t count);
+/* A new request for ev (503 and NULL when out of memory); counted in flight. */
+struct request *request_new(struct worker *w, struct evhttp_request *ev);
 
 const char *request_id(const struct request *r);
 const char *request_header(const struct request *r, const char *name);
 void request_add_header(struct request *r, const char *name, const char *value);
 struct db_pool *request_db(const struct request *r);
 struct db_pool *request_db_read(const struct request *r);
+const char *request_method_name(const struct request *r);
+
+/* The request body, contiguous (owned by the request); *len its length. */
+const char *request_body(struct request *r, size_t *len);
+
+/* The standard reason phrase of an HTTP status ("Not Found"). */
+const char *http_status_title(int status);
 
 /* Replies with `len` bytes of `data` (copied); content_type NULL for none (204). Frees r. */
 void request_reply_data(struct request *r, int status, const char *content_type,

@@ -1,9 +1,8 @@
 /* Replies built from database outcomes. */
 #include "respond.h"
 
-#include <stdio.h>
-
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,13 +91,28 @@ void respond_items(struct request *r, const struct db_result *result,
 	out_reply(r, &o);
 }
 
+void respond_document(struct request *r, int status, const char *document, size_t len,
+		      const char *version)
+{
+	if (version != NULL) {
+		char etag[32];
+		snprintf(etag, sizeof etag, "\"%s\"", version);
+		request_add_header(r, "ETag", etag);
+	}
+	if (document == NULL)
+		request_reply_data(r, status, NULL, "", 0);
+	else
+		request_reply_data(r, status, "application/json", document, len);
+}
+
 void respond_versioned_row(const struct db_result *result, void *arg)
 {
 	struct request *r = arg;
-	if (result->status == DB_OK && PQntuples(result->res) == 1 && PQnfields(result->res) == 2) {
-		char etag[24];
-		snprintf(etag, sizeof etag, "\"%s\"", PQgetvalue(result->res, 0, 1));
-		request_add_header(r, "ETag", etag);
+	if (result->status == DB_OK && PQntuples(result->res) == 1 && PQnfields(result->res) == 2 &&
+	    !PQgetisnull(result->res, 0, 0)) {
+		respond_document(r, 200, PQgetvalue(result->res, 0, 0),
+				 (size_t)PQgetlength(result->res, 0, 0), PQgetvalue(result->res, 0, 1));
+		return;
 	}
 	respond_json_row(result, arg);
 }

@@ -19,6 +19,11 @@ void respond_json_row(const struct db_result *result, void *arg);
  * the ETag "<version>" that a later If-Match names. */
 void respond_versioned_row(const struct db_result *result, void *arg);
 
+/* Replies status with the JSON document of len bytes (NULL: no body) and,
+ * when version is not NULL, ETag: "<version>".  Frees r. */
+void respond_document(struct request *r, int status, const char *document, size_t len,
+		      const char *version);
+
 /*
  * A page of a keyset-paginated list.  Each row is (key..., item JSON); the
  * statement fetched limit + 1 rows, and when it got them all, the keys of

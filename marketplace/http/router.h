@@ -8,10 +8,27 @@
 struct request;
 typedef void (*route_handler)(struct request *r);
 
+/*
+ * Who may call a route; the dispatcher settles it before the handler runs
+ * (api-spec/openapi.yaml says the same with each operation's `security`,
+ * and `x-required-role: admin` for ROUTE_ADMIN).
+ */
+enum route_auth {
+	ROUTE_PUBLIC,   /* no token looked at */
+	ROUTE_OPTIONAL, /* anonymous without Authorization; a token sent must be valid (401) */
+	ROUTE_MEMBER,   /* a valid token (401) */
+	ROUTE_ADMIN,    /* a valid token (401) of an administrator (403) */
+};
+
+/* Route options. */
+#define ROUTE_IDEMPOTENT 1u /* a create that honours Idempotency-Key (write.h) */
+
 struct route {
 	const char *method;  /* "GET", "POST", ... */
 	const char *pattern; /* "/api/v1/listings/{id}" */
+	enum route_auth auth;
 	route_handler handler;
+	unsigned options;    /* ROUTE_* flags */
 };
 
 #define ROUTE_MAX_PARAMS 4

@@ -27,15 +27,15 @@ void validate_error(struct validation *v, const char *field, const char *message
 
 bool validate_ok(const struct validation *v) { return json_array_size(v->errors) == 0; }
 
-bool validate_reply(struct validation *v, struct request *r)
+bool validate_passed(struct validation *v, struct request *r)
 {
 	if (validate_ok(v)) {
 		validate_free(v);
-		return false;
+		return true;
 	}
 	problem_reply_errors(r, 422, "Some fields are invalid; see errors.", v->errors);
 	v->errors = NULL;
-	return true;
+	return false;
 }
 
 void validate_reply_one(struct request *r, const char *field, const char *message)
@@ -43,7 +43,8 @@ void validate_reply_one(struct request *r, const char *field, const char *messag
 	struct validation v;
 	validate_init(&v);
 	validate_error(&v, field, message);
-	validate_reply(&v, r);
+	if (validate_passed(&v, r))
+		problem_reply(r, 503, "Out of memory.");
 }
 
 void validate_known_fields(struct validation *v, json_t *obj, const char *const *allowed)
@@ -125,6 +126,44 @@ const char *validate_enum(struct validation *v, json_t *obj, const char *field, 
 	}
 	validate_error(v, field, message);
 	return NULL;
+}
+
+json_t *validate_fields(struct validation *v, json_t *obj, const struct field_rule *rules,
+			enum field_mode mode)
+{
+	json_t *out = json_object();
+	const char *key;
+	json_t *value;
+	json_object_foreach(obj, key, value) {
+		const struct field_rule *rule = rules;
+		while (rule->name != NULL && strcmp(rule->name, key) != 0)
+			rule++;
+		if (rule->name == NULL)
+			validate_error(v, key, "unknown field");
+	}
+	for (const struct field_rule *rule = rules; rule->name != NULL; rule++) {
+		value = json_object_get(obj, rule->name);
+		if (mode == FIELDS_UPDATE && value == NULL)
+			continue;
+		if (mode == FIELDS_UPDATE && json_is_null(value)) {
+			if (rule->flags & FIELD_NULLABLE)
+				json_object_set_new(out, rule->name, json_null());
+			else
+				validate_error(v, rule->name, "cannot be removed");
+			continue;
+		}
+		bool required = mode == FIELDS_UPDATE || (rule->flags & FIELD_REQUIRED);
+		const char *s = rule->choices != NULL
+					? validate_enum(v, obj, rule->name, required, rule->choices)
+					: validate_string(v, obj, rule->name, required, rule->min, rule->max);
+		if (s != NULL && rule->check != NULL && !rule->check(s)) {
+			validate_error(v, rule->name, rule->check_message);
+			s = NULL;
+		}
+		if (s != NULL)
+			json_object_set_new(out, rule->name, json_string(s));
+	}
+	return out;
 }
 
 /* A pragmatic check: local@domain.tld, printable ASCII, no spaces, one '@'. */

@@ -1,6 +1,6 @@
 /*
  * Field validation of request bodies: checks collect {field, message}
- * errors, and validate_reply answers them all at once with a 422.
+ * errors, and validate_passed answers them all at once with a 422.
  */
 #ifndef MARKETPLACE_VALIDATE_H
 #define MARKETPLACE_VALIDATE_H
@@ -9,10 +9,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "compiler.h"
+
 struct request;
 
 struct validation {
-	json_t *errors; /* array, owned until validate_reply or validate_free */
+	json_t *errors; /* array, owned until validate_passed or validate_free */
 	const char *prefix; /* "organization." for nested objects, or "" */
 };
 
@@ -21,8 +23,9 @@ void validate_free(struct validation *v);
 void validate_error(struct validation *v, const char *field, const char *message);
 bool validate_ok(const struct validation *v);
 
-/* If errors were collected: replies 422 with them and returns true. */
-bool validate_reply(struct validation *v, struct request *r);
+/* True to go on when no error was collected; else replies 422 with them all.
+ * Either way v is finished. */
+bool validate_passed(struct validation *v, struct request *r) MUST_CHECK;
 
 /* Replies 422 with the one error {field, message}. */
 void validate_reply_one(struct request *r, const char *field, const char *message);
@@ -47,6 +50,34 @@ json_t *validate_object(struct validation *v, json_t *obj, const char *field);
 /* One of `choices` (NULL-terminated); returns it or NULL. */
 const char *validate_enum(struct validation *v, json_t *obj, const char *field, bool required,
 			  const char *const *choices);
+
+/*
+ * The field rules of an entity, in one table shared by its create and its
+ * update.  A rule's value is a string of min..max characters, or one of
+ * `choices`, then passes `check` (with check_message when it fails).
+ */
+#define FIELD_REQUIRED 1u  /* on create */
+#define FIELD_NULLABLE 2u  /* may be absent on create, or set to null (removed) by an update */
+
+struct field_rule {
+	const char *name;
+	unsigned flags;
+	size_t min, max;
+	const char *const *choices;     /* NULL-terminated, or NULL for free text */
+	bool (*check)(const char *value);
+	const char *check_message;
+};
+
+enum field_mode { FIELDS_CREATE, FIELDS_UPDATE };
+
+/*
+ * Checks obj's members against rules (terminated by an entry without a
+ * name): unknown members, and on create the required ones missing, are
+ * errors too.  Returns a new object (caller owns) of the valid members;
+ * on update a null member of a FIELD_NULLABLE rule stays null (removal).
+ */
+json_t *validate_fields(struct validation *v, json_t *obj, const struct field_rule *rules,
+			enum field_mode mode);
 
 bool valid_email(const char *email);
 bool valid_tax_code(const char *tax_code);

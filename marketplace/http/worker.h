@@ -12,11 +12,13 @@ struct evhttp_bound_socket;
 struct db_pool;
 struct metrics;
 struct config;
+struct http_app;
 
 struct worker {
 	int index;
 	pthread_t thread;
 	const struct config *config;
+	const struct http_app *app;
 	struct event_base *base;
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
@@ -25,6 +27,7 @@ struct worker {
 	struct metrics *metrics;  /* written by this thread only, read by /metrics */
 	struct event *shutdown_ev;
 	struct event *drain_timer;
+	struct event *sweep_timer; /* worker 0 only: removes expired idempotency keys */
 	long inflight;            /* requests awaiting their reply; this thread only */
 	bool draining;
 };

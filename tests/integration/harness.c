@@ -40,18 +40,28 @@ const char *it_bin(void) { return it_env("MARKETPLACE_BIN"); }
 
 const char *it_db_url(void) { return it_env("MARKETPLACE_TEST_DATABASE_URL"); }
 
-int it_free_port(void)
+/* A free port on 127.0.0.1, or -1 (errno set). */
+static int free_port(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
+	if (fd < 0)
+		return -1;
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	socklen_t len = sizeof a;
 	int ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
 		 getsockname(fd, (struct sockaddr *)&a, &len) == 0;
+	int saved = errno;
 	close(fd);
-	ck_assert_msg(ok, "cannot find a free port: %s", strerror(errno));
-	return ntohs(a.sin_port);
+	errno = saved;
+	return ok ? ntohs(a.sin_port) : -1;
+}
+
+int it_free_port(void)
+{
+	int port = free_port();
+	ck_assert_msg(port > 0, "cannot find a free port: %s", strerror(errno));
+	return port;
 }
 
 double it_now(void)
@@ -85,7 +95,8 @@ static bool same_name(const char *a, const char *b)
 /*
  * The child's environment: the test's own minus MARKETPLACE_* and minus any
  * name that an override sets, then the overrides (a later one of the same
- * name wins).  The array is malloc'd; the strings are borrowed.
+ * name wins).  The array is malloc'd; the strings are borrowed.  NULL when
+ * memory is short (no ck_* here: it_server_launch runs outside tests too).
  */
 static char **build_env(const char *const *a, const char *const *b)
 {
@@ -98,7 +109,11 @@ static char **build_env(const char *const *a, const char *const *b)
 		nb++;
 	const char **all = calloc(na + nb + 1, sizeof *all);
 	char **env = calloc(n + na + nb + 1, sizeof *env);
-	ck_assert_msg(all != NULL && env != NULL, "out of memory");
+	if (all == NULL || env == NULL) {
+		free(all);
+		free(env);
+		return NULL;
+	}
 	for (size_t i = 0; i < na; i++)
 		all[i] = a[i];
 	for (size_t i = 0; i < nb; i++)
@@ -174,6 +189,7 @@ void it_proc_start(struct it_proc *p, const char *const *argv, const char *const
 		fcntl(err[i], F_SETFD, FD_CLOEXEC);
 	}
 	char **envp = build_env(env, NULL);
+	ck_assert_msg(envp != NULL, "out of memory");
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
@@ -287,19 +303,38 @@ int it_shell(const char *command)
 
 /* ------------------------------------------------------------ the server */
 
-void it_server_start(struct it_server *s, const char *const *env)
+bool it_server_launch(struct it_server *s, const char *const *env, char *err, size_t errlen)
 {
+	s->pid = -1;
+	const char *bin = getenv("MARKETPLACE_BIN"), *db = getenv("MARKETPLACE_TEST_DATABASE_URL");
+	if (bin == NULL || bin[0] == '\0' || db == NULL || db[0] == '\0') {
+		snprintf(err, errlen, "%s is not set: run the integration tests with scripts/test.sh, which "
+			 "starts PostgreSQL and sets it",
+			 bin == NULL || bin[0] == '\0' ? "MARKETPLACE_BIN" : "MARKETPLACE_TEST_DATABASE_URL");
+		return false;
+	}
+	s->port = free_port();
+	if (s->port < 0) {
+		snprintf(err, errlen, "cannot find a free port: %s", strerror(errno));
+		return false;
+	}
 	char url[4096], listen_on[64];
-	s->port = it_free_port();
-	snprintf(url, sizeof url, "MARKETPLACE_DATABASE_URL=%s", it_db_url());
+	snprintf(url, sizeof url, "MARKETPLACE_DATABASE_URL=%s", db);
 	snprintf(listen_on, sizeof listen_on, "MARKETPLACE_LISTEN=127.0.0.1:%d", s->port);
 	const char *defaults[] = {url, listen_on, "MARKETPLACE_THREADS=2", "MARKETPLACE_LOG=warn", NULL};
-	const char *bin = it_bin();
 	char **envp = build_env(defaults, env);
+	if (envp == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
 	pid_t parent = getpid();
 	fflush(NULL);
 	pid_t pid = fork();
-	ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		free(envp);
+		return false;
+	}
 	if (pid == 0) {
 		child_setup(parent);
 		char *const argv[] = {(char *)(uintptr_t)bin, "serve", NULL};
@@ -315,8 +350,9 @@ void it_server_start(struct it_server *s, const char *const *env)
 		int status;
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			s->pid = -1;
-			ck_abort_msg("the server exited (status %d) before /healthz answered",
-				     decode_status(status));
+			snprintf(err, errlen, "the server exited (status %d) before /healthz answered",
+				 decode_status(status));
+			return false;
 		}
 		int fd = it_connect(s->port, 1000);
 		if (fd >= 0) {
@@ -326,17 +362,25 @@ void it_server_start(struct it_server *s, const char *const *env)
 			it_response_free(&r);
 			close(fd);
 			if (ok)
-				return;
+				return true;
 		}
 		if (it_now() >= deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			s->pid = -1;
-			ck_abort_msg("the server did not answer /healthz on port %d within %d ms", s->port,
-				     START_LIMIT_MS);
+			snprintf(err, errlen, "the server did not answer /healthz on port %d within %d ms",
+				 s->port, START_LIMIT_MS);
+			return false;
 		}
 		it_sleep_ms(50);
 	}
+}
+
+void it_server_start(struct it_server *s, const char *const *env)
+{
+	char err[512];
+	if (!it_server_launch(s, env, err, sizeof err))
+		ck_abort_msg("%s", err);
 }
 
 int it_server_stop(struct it_server *s)

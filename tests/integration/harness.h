@@ -25,7 +25,11 @@
  *
  * Every function that returns memory documents who frees it.  Functions
  * named it_* that cannot sensibly continue call ck_abort_msg, so they may
- * only be used inside a test (the child), never in an unchecked fixture.
+ * only be used inside a test (the child), never in an unchecked fixture;
+ * it_server_launch, it_server_stop and it_wait_exit are the exceptions.
+ *
+ * api.h builds the requests, accounts and assertions of the API's own
+ * tests on top of this.
  */
 #ifndef MARKETPLACE_IT_HARNESS_H
 #define MARKETPLACE_IT_HARNESS_H
@@ -65,6 +69,15 @@ struct it_server {
  * fails the test if that takes over 15 s or the server exits.
  */
 void it_server_start(struct it_server *s, const char *const *env);
+
+/*
+ * The same for main() or an unchecked fixture (outside any test), where
+ * ck_abort_msg must not be called: false, with the reason in err (and
+ * s->pid -1), when it cannot start.  A server started outside the tests
+ * lives as long as the process that started it and outlives the forked
+ * tests; see api_run() in api.h.
+ */
+bool it_server_launch(struct it_server *s, const char *const *env, char *err, size_t errlen);
 
 /*
  * SIGTERM, then waits up to 15 s.  Returns the exit code, 128 + the signal

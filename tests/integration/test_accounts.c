@@ -13,357 +13,32 @@
  * address (127.x.y.z, all of which reach the server on 127.0.0.1), so that
  * the limit never spills onto 127.0.0.1, later tests or reruns.
  */
-#include <arpa/inet.h>
 #include <check.h>
-#include <errno.h>
 #include <jansson.h>
 #include <libpq-fe.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "api.h"
 #include "harness.h"
 #include "password.h"
 #include "check_run.h"
-
-#define SLOW_MS 60000 /* read timeout of requests that may wait for hashing */
-
-static char tag[32]; /* this run, in emails and names */
-static long run_num; /* the same as a number: tax codes and source addresses */
-static char admin_email[128];
-static const char admin_password[] = "Mật-khẩu-quản-trị-2026";
-static struct it_server server;
-
-/* ------------------------------------------------------------ server */
-
-static void start_server(bool with_admin)
-{
-	char boot[256];
-	snprintf(boot, sizeof boot, "MARKETPLACE_BOOTSTRAP_ADMIN=%s:%s", admin_email, admin_password);
-	const char *env[] = {boot, NULL};
-	it_server_start(&server, with_admin ? env : NULL);
-}
-
-static void stop_ok(void)
-{
-	int rc = it_server_stop(&server);
-	ck_assert_msg(rc == 0, "the server exited with status %d, not 0 (a sanitizer report?)", rc);
-}
-
-/* ------------------------------------------------------------ HTTP */
-
-/* Loopback source address number `slot` (0-149) of this run: 127.(100+slot).y.z. */
-static void source_addr(char out[32], int slot)
-{
-	snprintf(out, 32, "127.%d.%ld.%ld", 100 + slot, (run_num / 254) % 256, 1 + run_num % 254);
-}
-
-/* A blocking connection to the server, from `src` (NULL: 127.0.0.1). */
-static int open_conn(const char *src, int timeout_ms)
-{
-	if (src == NULL) {
-		int fd = it_connect(server.port, timeout_ms);
-		ck_assert_msg(fd >= 0, "cannot connect to port %d", server.port);
-		return fd;
-	}
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
-	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	struct sockaddr_in from = {.sin_family = AF_INET, .sin_port = 0};
-	ck_assert_msg(inet_pton(AF_INET, src, &from.sin_addr) == 1, "bad address %s", src);
-	ck_assert_msg(bind(fd, (struct sockaddr *)&from, sizeof from) == 0, "bind %s: %s", src,
-		      strerror(errno));
-	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)server.port)};
-	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_msg(connect(fd, (struct sockaddr *)&to, sizeof to) == 0, "connect from %s: %s", src,
-		      strerror(errno));
-	return fd;
-}
-
-/*
- * Sends one request and returns the connection, to read the answer later.
- * token: bearer token or NULL.  A body is sent as application/json unless
- * `extra` (one more header line, or NULL) is a Content-Type.
- */
-static int send_req(const char *src, const char *method, const char *path, const char *token,
-		    const char *body, const char *extra)
-{
-	char auth[128];
-	const char *headers[4];
-	size_t n = 0;
-	if (token != NULL) {
-		snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-		headers[n++] = auth;
-	}
-	if (body != NULL && (extra == NULL || strncasecmp(extra, "Content-Type:", 13) != 0))
-		headers[n++] = "Content-Type: application/json";
-	if (extra != NULL)
-		headers[n++] = extra;
-	headers[n] = NULL;
-	int fd = open_conn(src, SLOW_MS);
-	ck_assert_msg(it_send_request(fd, method, path, headers, body, body ? strlen(body) : 0, true),
-		      "%s %s: cannot send", method, path);
-	return fd;
-}
-
-static void recv_resp(int fd, struct it_response *out, const char *method, const char *path)
-{
-	bool ok = it_read_response(fd, out);
-	close(fd);
-	ck_assert_msg(ok, "%s %s: no (complete) response", method, path);
-}
-
-static void call(struct it_response *out, const char *method, const char *path, const char *token,
-		 const char *body, const char *extra)
-{
-	int fd = send_req(NULL, method, path, token, body, extra);
-	recv_resp(fd, out, method, path);
-}
-
-/* Fails unless r has `status`; errors must be complete problem documents, 401 with WWW-Authenticate. */
-static void check_status(const struct it_response *r, int status, const char *method, const char *path)
-{
-	ck_assert_msg(r->status == status, "%s %s: status %d, expected %d: %.400s", method, path,
-		      r->status, status, r->body ? r->body : "");
-	if (status >= 400)
-		it_assert_problem(r, status);
-	if (status == 401)
-		ck_assert_msg(it_header(r, "WWW-Authenticate") != NULL, "%s %s: 401 without WWW-Authenticate",
-			      method, path);
-	if (status == 200 || status == 201) {
-		const char *ct = it_header(r, "Content-Type");
-		ck_assert_msg(ct != NULL && strncmp(ct, "application/json", 16) == 0,
-			      "%s %s: Content-Type %s", method, path, ct ? ct : "missing");
-	}
-}
-
-/* One request that must answer `status`; the response is the caller's to free. */
-static void expect(struct it_response *r, int status, const char *method, const char *path,
-		   const char *token, const char *body, const char *extra)
-{
-	call(r, method, path, token, body, extra);
-	check_status(r, status, method, path);
-}
-
-static void expect_only(int status, const char *method, const char *path, const char *token,
-			const char *body)
-{
-	struct it_response r;
-	expect(&r, status, method, path, token, body, NULL);
-	it_response_free(&r);
-}
-
-/* One request that must answer `status` with JSON; returns the document (json_decref it). */
-static json_t *expect_json(int status, const char *method, const char *path, const char *token,
-			   const char *body)
-{
-	struct it_response r;
-	expect(&r, status, method, path, token, body, NULL);
-	json_t *doc = it_json(&r);
-	it_response_free(&r);
-	return doc;
-}
-
-/* ------------------------------------------------------------ JSON and SQL */
-
-/* Serialises doc (UTF-8 kept as is) and releases it; free the result. */
-static char *dump(json_t *doc)
-{
-	ck_assert(doc != NULL);
-	char *s = json_dumps(doc, JSON_COMPACT);
-	json_decref(doc);
-	ck_assert(s != NULL);
-	return s;
-}
-
-static const char *str(json_t *obj, const char *key)
-{
-	const char *v = json_string_value(json_object_get(obj, key));
-	ck_assert_msg(v != NULL, "field %s is missing or not a string", key);
-	return v;
-}
-
-static json_t *obj(json_t *parent, const char *key)
-{
-	json_t *v = json_object_get(parent, key);
-	ck_assert_msg(json_is_object(v), "field %s is missing or not an object", key);
-	return v;
-}
-
-static bool is_uuid(const char *s)
-{
-	if (s == NULL || strlen(s) != 36)
-		return false;
-	for (int i = 0; i < 36; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? s[i] != '-' : strchr("0123456789abcdef", s[i]) == NULL)
-			return false;
-	}
-	return true;
-}
-
-/* Seconds since the epoch of "YYYY-MM-DDTHH:MM:SSZ", or -1. */
-static long parse_utc(const char *s)
-{
-	struct tm tm = {0};
-	int used = 0;
-	if (s == NULL || strlen(s) != 20 ||
-	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-		   &tm.tm_min, &tm.tm_sec, &used) != 6 ||
-	    used != 20)
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (long)timegm(&tm);
-}
-
-/* base64url without padding, as the server's cursors. */
-static void b64url(const char *text, char *out, size_t size)
-{
-	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t len = strlen(text), o = 0;
-	for (size_t i = 0; i < len && o + 5 < size; i += 3) {
-		size_t chunk = len - i < 3 ? len - i : 3;
-		unsigned v = (unsigned)(unsigned char)text[i] << 16;
-		if (chunk > 1)
-			v |= (unsigned)(unsigned char)text[i + 1] << 8;
-		if (chunk > 2)
-			v |= (unsigned)(unsigned char)text[i + 2];
-		for (size_t k = 0; k <= chunk; k++)
-			out[o++] = abc[(v >> (18 - 6 * k)) & 63];
-	}
-	out[o] = '\0';
-}
-
-/* First value of a query with parameters $1, $2 (as many as it names); NULL for SQL NULL or no row.  Free it. */
-static char *sql_value(PGconn *pg, const char *sql, const char *p1, const char *p2)
-{
-	const char *params[2] = {p1, p2};
-	int n = strstr(sql, "$2") != NULL ? 2 : strstr(sql, "$1") != NULL ? 1 : 0;
-	PGresult *res = PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		char msg[512];
-		snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(res));
-		PQclear(res);
-		ck_abort_msg("SQL failed: %s: %s", sql, msg);
-	}
-	char *v = PQntuples(res) > 0 && !PQgetisnull(res, 0, 0) ? strdup(PQgetvalue(res, 0, 0)) : NULL;
-	PQclear(res);
-	return v;
-}
-
-static long sql_long(PGconn *pg, const char *sql, const char *p1, const char *p2)
-{
-	char *v = sql_value(pg, sql, p1, p2);
-	ck_assert_msg(v != NULL, "no value from %s", sql);
-	long n = strtol(v, NULL, 10);
-	free(v);
-	return n;
-}
-
-/* ------------------------------------------------------------ accounts */
-
-struct acct {
-	char email[160], password[64], user_id[40], org_id[40], token[48];
-};
-
-/* A unique email of this run. */
-static void make_email(char *out, size_t size, const char *who)
-{
-	snprintf(out, size, "%s.%s@example.vn", who, tag);
-}
-
-/* A unique 10-digit tax code of this run; k in 0-99. */
-static void make_tax(char out[16], int k) { snprintf(out, 16, "%08ld%02d", run_num % 100000000, k); }
-
-static json_t *registration(const char *email, const char *password, const char *display_name,
-			    const char *org_name, const char *kind, const char *province, const char *tax)
-{
-	json_t *org = json_pack("{s:s, s:s, s:s}", "name", org_name, "kind", kind, "province", province);
-	ck_assert(org != NULL);
-	if (tax != NULL)
-		json_object_set_new(org, "tax_code", json_string(tax));
-	json_t *doc = json_pack("{s:s, s:s, s:s, s:o}", "email", email, "password", password, "display_name",
-				display_name, "organization", org);
-	ck_assert(doc != NULL);
-	return doc;
-}
-
-/* Registers `who` (201 expected), filling a's email, password and ids; returns the 201 document. */
-static json_t *register_acct(struct acct *a, const char *who, const char *org_name, const char *kind,
-			     const char *province)
-{
-	memset(a, 0, sizeof *a);
-	make_email(a->email, sizeof a->email, who);
-	snprintf(a->password, sizeof a->password, "Mật khẩu %s 2026", who);
-	char display[96], org[200];
-	snprintf(display, sizeof display, "Người dùng %s", who);
-	snprintf(org, sizeof org, "%s %s", org_name, tag);
-	char *body = dump(registration(a->email, a->password, display, org, kind, province, NULL));
-	json_t *doc = expect_json(201, "POST", "/api/v1/auth/register", NULL, body);
-	free(body);
-	snprintf(a->user_id, sizeof a->user_id, "%s", str(obj(doc, "user"), "id"));
-	snprintf(a->org_id, sizeof a->org_id, "%s", str(obj(doc, "organization"), "id"));
-	return doc;
-}
-
-static char *login_body(const char *email, const char *password)
-{
-	return dump(json_pack("{s:s, s:s}", "email", email, "password", password));
-}
-
-/* Logs a in (200 expected) and keeps the token; returns the 200 document. */
-static json_t *login_doc(struct acct *a)
-{
-	char *body = login_body(a->email, a->password);
-	json_t *doc = expect_json(200, "POST", "/api/v1/auth/login", NULL, body);
-	free(body);
-	snprintf(a->token, sizeof a->token, "%s", str(doc, "token"));
-	if (a->user_id[0] == '\0')
-		snprintf(a->user_id, sizeof a->user_id, "%s", str(obj(doc, "user"), "id"));
-	else
-		ck_assert_str_eq(str(obj(doc, "user"), "id"), a->user_id);
-	return doc;
-}
-
-static void login_acct(struct acct *a) { json_decref(login_doc(a)); }
-
-static void admin_acct(struct acct *a)
-{
-	memset(a, 0, sizeof *a);
-	snprintf(a->email, sizeof a->email, "%s", admin_email);
-	snprintf(a->password, sizeof a->password, "%s", admin_password);
-	json_t *doc = login_doc(a);
-	ck_assert_str_eq(str(obj(doc, "user"), "role"), "admin");
-	json_decref(doc);
-}
-
-static void org_path(char *out, size_t size, const char *id, const char *suffix)
-{
-	snprintf(out, size, "/api/v1/organizations/%s%s", id, suffix);
-}
 
 /* ------------------------------------------------------------ 1. the whole flow */
 
 START_TEST(test_register_login_me_logout)
 {
-	start_server(false);
+	api_start(NULL);
 	char email[160], email_mixed[160], tax[16], org_name[300];
-	make_email(email, sizeof email, "thu.huong");
-	snprintf(email_mixed, sizeof email_mixed, "Thu.Huong.%s@Example.VN", tag);
-	make_tax(tax, 1);
+	api_make_email(email, sizeof email, "thu.huong");
+	snprintf(email_mixed, sizeof email_mixed, "Thu.Huong.%s@Example.VN", api_tag());
+	api_make_tax(tax, 1);
 	static const char password[] = "Mật khẩu rất dài của Hương";
 	static const char display[] = "Nguyễn Thị Thu Hương";
-	snprintf(org_name, sizeof org_name, "Trường Đại học Khoa học Huế — Phân hiệu Quảng Trị %s", tag);
+	snprintf(org_name, sizeof org_name, "Trường Đại học Khoa học Huế — Phân hiệu Quảng Trị %s", api_tag());
 	static const char address[] = "133 Lý Thường Kiệt, phường Đông Hà, tỉnh Quảng Trị";
 	/* Precomposed and decomposed (combining marks) forms must both come back byte for byte. */
 	static const char description[] = "Chuyển giao công nghệ chế biến hồ tiêu, cà phê; thiết bị sấy "
@@ -373,25 +48,25 @@ START_TEST(test_register_login_me_logout)
 	json_t *org = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name", org_name, "kind", "university",
 				"tax_code", tax, "province", "quang-tri", "address", address, "description",
 				description, "website", website);
-	char *body = dump(json_pack("{s:s, s:s, s:s, s:o}", "email", email_mixed, "password", password,
+	char *body = api_dump(json_pack("{s:s, s:s, s:s, s:o}", "email", email_mixed, "password", password,
 				    "display_name", display, "organization", org));
-	json_t *reg = expect_json(201, "POST", "/api/v1/auth/register", NULL, body);
+	json_t *reg = api_expect_json(201, "POST", "/api/v1/auth/register", NULL, body);
 	free(body);
-	json_t *user = obj(reg, "user"), *o = obj(reg, "organization");
-	ck_assert_str_eq(str(user, "email"), email); /* stored lower-cased */
-	ck_assert_str_eq(str(user, "display_name"), display);
-	ck_assert_str_eq(str(user, "role"), "member");
+	json_t *user = api_obj(reg, "user"), *o = api_obj(reg, "organization");
+	ck_assert_str_eq(api_str(user, "email"), email); /* stored lower-cased */
+	ck_assert_str_eq(api_str(user, "display_name"), display);
+	ck_assert_str_eq(api_str(user, "role"), "member");
 	ck_assert(json_is_true(json_object_get(user, "is_owner")));
-	ck_assert_msg(is_uuid(str(user, "id")) && is_uuid(str(o, "id")), "ids are not UUIDs: %s",
+	ck_assert_msg(api_is_uuid(api_str(user, "id")) && api_is_uuid(api_str(o, "id")), "ids are not UUIDs: %s",
 		      json_dumps(reg, 0));
-	ck_assert_str_eq(str(user, "organization_id"), str(o, "id"));
-	ck_assert_str_eq(str(o, "name"), org_name);
-	ck_assert_str_eq(str(o, "kind"), "university");
-	ck_assert_str_eq(str(o, "tax_code"), tax);
-	ck_assert_str_eq(str(o, "province"), "quang-tri");
-	ck_assert_str_eq(str(o, "address"), address);
-	ck_assert_str_eq(str(o, "description"), description);
-	ck_assert_str_eq(str(o, "website"), website);
+	ck_assert_str_eq(api_str(user, "organization_id"), api_str(o, "id"));
+	ck_assert_str_eq(api_str(o, "name"), org_name);
+	ck_assert_str_eq(api_str(o, "kind"), "university");
+	ck_assert_str_eq(api_str(o, "tax_code"), tax);
+	ck_assert_str_eq(api_str(o, "province"), "quang-tri");
+	ck_assert_str_eq(api_str(o, "address"), address);
+	ck_assert_str_eq(api_str(o, "description"), description);
+	ck_assert_str_eq(api_str(o, "website"), website);
 	ck_assert(json_is_false(json_object_get(o, "verified")));
 	ck_assert(json_is_null(json_object_get(o, "verified_at")));
 	ck_assert_int_eq(json_integer_value(json_object_get(o, "version")), 1);
@@ -401,86 +76,86 @@ START_TEST(test_register_login_me_logout)
 	free(text);
 	ck_assert_msg(!leaks, "the password or its hash is in the registration's answer");
 	char user_id[40], org_id[40];
-	snprintf(user_id, sizeof user_id, "%s", str(user, "id"));
-	snprintf(org_id, sizeof org_id, "%s", str(o, "id"));
+	snprintf(user_id, sizeof user_id, "%s", api_str(user, "id"));
+	snprintf(org_id, sizeof org_id, "%s", api_str(o, "id"));
 
 	/* Stored exactly, and the password only as a scrypt hash. */
 	PGconn *pg = it_pg_connect(it_db_url());
-	char *v = sql_value(pg, "SELECT name || '|' || description || '|' || address FROM organizations WHERE id = $1",
+	char *v = api_sql_value(pg, "SELECT name || '|' || description || '|' || address FROM organizations WHERE id = $1",
 			    org_id, NULL);
 	char joined[1200];
 	snprintf(joined, sizeof joined, "%s|%s|%s", org_name, description, address);
 	ck_assert_msg(v != NULL && strcmp(v, joined) == 0, "stored as [%s]", v ? v : "(none)");
 	free(v);
-	v = sql_value(pg, "SELECT password_hash FROM users WHERE id = $1", user_id, NULL);
+	v = api_sql_value(pg, "SELECT password_hash FROM users WHERE id = $1", user_id, NULL);
 	ck_assert_msg(v != NULL && strncmp(v, "$scrypt$ln=17,r=8,p=1$", 22) == 0 && strstr(v, "Hương") == NULL,
 		      "password_hash is %s", v ? v : "(none)");
 	free(v);
 
 	/* Login with the email in another case. */
-	body = login_body(email_mixed, password);
+	body = api_login_body(email_mixed, password);
 	struct it_response r;
-	expect(&r, 200, "POST", "/api/v1/auth/login", NULL, body, NULL);
+	api_expect(&r, 200, "POST", "/api/v1/auth/login", NULL, body, NULL);
 	const char *cache = it_header(&r, "Cache-Control");
 	ck_assert_msg(cache != NULL && strstr(cache, "no-store") != NULL, "login without Cache-Control: no-store");
 	json_t *login = it_json(&r);
 	it_response_free(&r);
 	char token[64];
-	snprintf(token, sizeof token, "%s", str(login, "token"));
+	snprintf(token, sizeof token, "%s", api_str(login, "token"));
 	ck_assert_msg(strlen(token) == 43, "token of %zu characters: %s", strlen(token), token);
 	ck_assert_msg(strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == 43,
 		      "token is not base64url: %s", token);
-	long expires = parse_utc(str(login, "expires_at"));
+	long expires = api_parse_utc(api_str(login, "expires_at"));
 	long want = (long)time(NULL) + 30L * 86400;
 	ck_assert_msg(expires > 0 && labs(expires - want) <= 120, "expires_at %s is not now + 30 days",
-		      str(login, "expires_at"));
-	ck_assert_str_eq(str(obj(login, "user"), "id"), user_id);
-	ck_assert_str_eq(str(obj(login, "user"), "display_name"), display);
+		      api_str(login, "expires_at"));
+	ck_assert_str_eq(api_str(api_obj(login, "user"), "id"), user_id);
+	ck_assert_str_eq(api_str(api_obj(login, "user"), "display_name"), display);
 	json_decref(login);
 
 	/* A second session, to see that logout revokes only its own token. */
-	json_t *second = expect_json(200, "POST", "/api/v1/auth/login", NULL, body);
+	json_t *second = api_expect_json(200, "POST", "/api/v1/auth/login", NULL, body);
 	free(body);
 	char token2[64];
-	snprintf(token2, sizeof token2, "%s", str(second, "token"));
+	snprintf(token2, sizeof token2, "%s", api_str(second, "token"));
 	json_decref(second);
 	ck_assert_str_ne(token, token2);
 
-	json_t *me = expect_json(200, "GET", "/api/v1/me", token, NULL);
+	json_t *me = api_expect_json(200, "GET", "/api/v1/me", token, NULL);
 	ck_assert_msg(json_equal(me, reg), "GET /me differs from the registration:\n%s\n%s", json_dumps(me, 0),
 		      json_dumps(reg, 0));
 	json_decref(me);
 
 	/* Only the token's SHA-256 is stored. */
-	ck_assert_int_eq(sql_long(pg, "SELECT count(*) FROM tokens WHERE hash = sha256(convert_to($1, 'UTF8'))"
+	ck_assert_int_eq(api_sql_long(pg, "SELECT count(*) FROM tokens WHERE hash = sha256(convert_to($1, 'UTF8'))"
 				      " AND user_id = $2 AND revoked_at IS NULL",
 				  token, user_id),
 			 1);
 
-	expect(&r, 204, "POST", "/api/v1/auth/logout", token, NULL, NULL);
+	api_expect(&r, 204, "POST", "/api/v1/auth/logout", token, NULL, NULL);
 	ck_assert_msg(r.body_len == 0, "204 with a body: %s", r.body);
 	it_response_free(&r);
-	expect_only(401, "GET", "/api/v1/me", token, NULL);
-	expect_only(401, "POST", "/api/v1/auth/logout", token, NULL);
-	ck_assert_int_eq(sql_long(pg, "SELECT count(*) FROM tokens WHERE hash = sha256(convert_to($1, 'UTF8'))"
+	api_expect_only(401, "GET", "/api/v1/me", token, NULL);
+	api_expect_only(401, "POST", "/api/v1/auth/logout", token, NULL);
+	ck_assert_int_eq(api_sql_long(pg, "SELECT count(*) FROM tokens WHERE hash = sha256(convert_to($1, 'UTF8'))"
 				      " AND revoked_at IS NOT NULL",
 				  token, NULL),
 			 1);
-	me = expect_json(200, "GET", "/api/v1/me", token2, NULL);
-	ck_assert_str_eq(str(obj(me, "user"), "id"), user_id);
+	me = api_expect_json(200, "GET", "/api/v1/me", token2, NULL);
+	ck_assert_str_eq(api_str(api_obj(me, "user"), "id"), user_id);
 	json_decref(me);
 
 	/* No, malformed, or unknown credentials. */
-	expect_only(401, "GET", "/api/v1/me", NULL, NULL);
-	expect(&r, 401, "GET", "/api/v1/me", NULL, NULL, "Authorization: Basic dXNlcjpwYXNz");
+	api_expect_only(401, "GET", "/api/v1/me", NULL, NULL);
+	api_expect(&r, 401, "GET", "/api/v1/me", NULL, NULL, "Authorization: Basic dXNlcjpwYXNz");
 	it_response_free(&r);
-	expect_only(401, "GET", "/api/v1/me", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL);
-	expect_only(401, "GET", "/api/v1/me", "short", NULL);
-	expect_only(401, "POST", "/api/v1/auth/logout", NULL, NULL);
+	api_expect_only(401, "GET", "/api/v1/me", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL);
+	api_expect_only(401, "GET", "/api/v1/me", "short", NULL);
+	api_expect_only(401, "POST", "/api/v1/auth/logout", NULL, NULL);
 
 	json_decref(reg);
 	PQfinish(pg);
-	stop_ok();
+	api_stop_ok();
 }
 END_TEST
 
@@ -490,61 +165,18 @@ END_TEST
 static json_t *valid_doc(const char *who)
 {
 	char email[160], org[200];
-	make_email(email, sizeof email, who);
-	snprintf(org, sizeof org, "Công ty TNHH %s %s", who, tag);
-	return registration(email, "mat-khau-du-dai", "Trần Văn Bình", org, "enterprise", "quang-tri", NULL);
+	api_make_email(email, sizeof email, who);
+	snprintf(org, sizeof org, "Công ty TNHH %s %s", who, api_tag());
+	return api_registration(email, "mat-khau-du-dai", "Trần Văn Bình", org, "enterprise", "quang-tri", NULL);
 }
 
 static json_t *org_of(json_t *doc) { return json_object_get(doc, "organization"); }
 
-/*
- * Fails unless r is a 422 whose errors are exactly `pairs` (field, part of the
- * message; "" for any), in any order.  pairs is NULL-terminated.
- */
-static void assert_errors(const struct it_response *r, const char *const *pairs, const char *what)
-{
-	ck_assert_msg(r->status == 422, "%s: status %d, expected 422: %.400s", what, r->status, r->body);
-	it_assert_problem(r, 422);
-	json_t *p = it_json(r);
-	json_t *errors = json_object_get(p, "errors");
-	size_t n = 0;
-	while (pairs[2 * n] != NULL)
-		n++;
-	ck_assert_msg(json_is_array(errors) && json_array_size(errors) == n, "%s: expected %zu errors: %s", what,
-		      n, r->body);
-	for (size_t i = 0; i < n; i++) {
-		bool found = false;
-		size_t k;
-		json_t *e;
-		json_array_foreach(errors, k, e) {
-			const char *field = json_string_value(json_object_get(e, "field"));
-			const char *message = json_string_value(json_object_get(e, "message"));
-			if (field != NULL && strcmp(field, pairs[2 * i]) == 0 && message != NULL &&
-			    message[0] != '\0' && strstr(message, pairs[2 * i + 1]) != NULL)
-				found = true;
-		}
-		ck_assert_msg(found, "%s: no error for field %s with message containing '%s': %s", what,
-			      pairs[2 * i], pairs[2 * i + 1], r->body);
-	}
-	json_decref(p);
-}
-
-static void expect_invalid(const char *path, json_t *doc, const char *const *pairs, const char *what)
-{
-	char *body = dump(doc);
-	struct it_response r;
-	call(&r, "POST", path, NULL, body, NULL);
-	assert_errors(&r, pairs, what);
-	it_response_free(&r);
-	free(body);
-}
-
-#define PAIRS(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define REGISTER "/api/v1/auth/register"
 
 START_TEST(test_registration_validation)
 {
-	start_server(false);
+	api_start(NULL);
 	json_t *d;
 
 	static const char *const bad_emails[] = {"khong-phai-email", "nguyen@localhost", "nguyen van@example.vn",
@@ -553,84 +185,84 @@ START_TEST(test_registration_validation)
 	for (size_t i = 0; i < sizeof bad_emails / sizeof bad_emails[0]; i++) {
 		d = valid_doc("val-email");
 		json_object_set_new(d, "email", json_string(bad_emails[i]));
-		expect_invalid(REGISTER, d, PAIRS("email", ""), bad_emails[i]);
+		api_expect_invalid("POST", REGISTER, NULL, d, API_PAIRS("email", ""), bad_emails[i]);
 	}
 	d = valid_doc("val-email-type");
 	json_object_set_new(d, "email", json_integer(42));
-	expect_invalid(REGISTER, d, PAIRS("email", "string"), "a numeric email");
+	api_expect_invalid("POST", REGISTER, NULL, d, API_PAIRS("email", "string"), "a numeric email");
 
 	/* Nine characters (twelve bytes) are too few: characters are counted, not bytes. */
 	d = valid_doc("val-pw9");
 	json_object_set_new(d, "password", json_string("mậtkhẩu12"));
-	expect_invalid(REGISTER, d, PAIRS("password", "10"), "a 9-character password");
+	api_expect_invalid("POST", REGISTER, NULL, d, API_PAIRS("password", "10"), "a 9-character password");
 	d = valid_doc("val-pw-null");
 	json_object_set_new(d, "password", json_null());
-	expect_invalid(REGISTER, d, PAIRS("password", "is required"), "a null password");
+	api_expect_invalid("POST", REGISTER, NULL, d, API_PAIRS("password", "is required"), "a null password");
 
 	d = valid_doc("val-bogus");
 	json_object_set_new(d, "bogus", json_true());
-	expect_invalid(REGISTER, d, PAIRS("bogus", "unknown field"), "an unknown top-level field");
+	api_expect_invalid("POST", REGISTER, NULL, d, API_PAIRS("bogus", "unknown field"), "an unknown top-level field");
 	d = valid_doc("val-extra");
 	json_object_set_new(org_of(d), "extra", json_string("x"));
-	expect_invalid(REGISTER, d, PAIRS("organization.extra", "unknown field"), "an unknown nested field");
+	api_expect_invalid("POST", REGISTER, NULL, d, API_PAIRS("organization.extra", "unknown field"), "an unknown nested field");
 
 	d = valid_doc("val-kind");
 	json_object_set_new(org_of(d), "kind", json_string("cong-ty"));
-	expect_invalid(REGISTER, d, PAIRS("organization.kind", "research_institute"), "a bad kind");
+	api_expect_invalid("POST", REGISTER, NULL, d, API_PAIRS("organization.kind", "research_institute"), "a bad kind");
 
 	static const char *const bad_tax[] = {"320012345", "32001234AB", "3200123456-12", "3200123456 123",
 					      "3200123456-1234", "3200123456/001"};
 	for (size_t i = 0; i < sizeof bad_tax / sizeof bad_tax[0]; i++) {
 		d = valid_doc("val-tax");
 		json_object_set_new(org_of(d), "tax_code", json_string(bad_tax[i]));
-		expect_invalid(REGISTER, d, PAIRS("organization.tax_code", ""), bad_tax[i]);
+		api_expect_invalid("POST", REGISTER, NULL, d, API_PAIRS("organization.tax_code", ""), bad_tax[i]);
 	}
 
-	expect_invalid(REGISTER, json_object(),
-		       PAIRS("email", "is required", "password", "is required", "display_name", "is required",
+	api_expect_invalid("POST", REGISTER, NULL, json_object(),
+		       API_PAIRS("email", "is required", "password", "is required", "display_name", "is required",
 			     "organization", "is required"),
 		       "an empty object");
 	d = valid_doc("val-org-empty");
 	json_object_set_new(d, "organization", json_object());
-	expect_invalid(REGISTER, d,
-		       PAIRS("organization.name", "is required", "organization.kind", "is required",
+	api_expect_invalid("POST", REGISTER, NULL, d,
+		       API_PAIRS("organization.name", "is required", "organization.kind", "is required",
 			     "organization.province", "is required"),
 		       "an empty organization");
 	d = valid_doc("val-org-string");
 	json_object_set_new(d, "organization", json_string("Viện Khoa học"));
-	expect_invalid(REGISTER, d, PAIRS("organization", "object"), "organization as a string");
+	api_expect_invalid("POST", REGISTER, NULL, d, API_PAIRS("organization", "object"), "organization as a string");
 	d = valid_doc("val-display");
 	json_object_set_new(d, "display_name", json_string(" Bình"));
-	expect_invalid(REGISTER, d, PAIRS("display_name", ""), "a display name with a leading space");
+	api_expect_invalid("POST", REGISTER, NULL, d, API_PAIRS("display_name", ""), "a display name with a leading space");
 
 	/* Login: the same kinds of checks (and no attempt is counted). */
-	expect_invalid("/api/v1/auth/login", json_object(), PAIRS("email", "is required", "password", "is required"),
+	api_expect_invalid("POST", "/api/v1/auth/login", NULL, json_object(), API_PAIRS("email", "is required", "password", "is required"),
 		       "an empty login");
-	expect_invalid("/api/v1/auth/login",
+	api_expect_invalid("POST", "/api/v1/auth/login", NULL,
 		       json_pack("{s:s, s:s, s:b}", "email", "a@example.vn", "password", "x", "remember", 1),
-		       PAIRS("remember", "unknown field"), "a login with an unknown field");
+		       API_PAIRS("remember", "unknown field"), "a login with an unknown field");
 
 	/* Malformed bodies and media types. */
 	static const char *const malformed[] = {"{\"email\": ", "[1, 2]", "\"text\"", "", "{\"a\":1,\"a\":2}",
 						"{\"email\":\"x\"} trailing"};
 	for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
 		struct it_response r;
-		call(&r, "POST", REGISTER, NULL, malformed[i], NULL);
+		api_call(&r, "POST", REGISTER, NULL, malformed[i], NULL);
 		ck_assert_msg(r.status == 400, "body [%s]: status %d, expected 400: %s", malformed[i], r.status,
 			      r.body);
 		it_assert_problem(&r, 400);
 		it_response_free(&r);
 	}
-	char *valid = dump(valid_doc("val-media"));
+	char *valid = api_dump(valid_doc("val-media"));
 	static const char *const media[] = {"Content-Type: text/plain", "Content-Type: application/x-www-form-urlencoded",
 					    "Content-Type: application/jsonx"};
 	for (size_t i = 0; i < sizeof media / sizeof media[0]; i++) {
 		struct it_response r;
-		expect(&r, 415, "POST", REGISTER, NULL, valid, media[i]);
+		api_expect(&r, 415, "POST", REGISTER, NULL, valid, media[i]);
 		it_response_free(&r);
 	}
 	struct it_response r;
-	ck_assert(it_http(server.port, "POST", REGISTER, NULL, valid, strlen(valid), &r));
+	ck_assert(it_http(api_port(), "POST", REGISTER, NULL, valid, strlen(valid), &r));
 	ck_assert_msg(r.status == 415, "no Content-Type: status %d: %s", r.status, r.body);
 	it_assert_problem(&r, 415);
 	it_response_free(&r);
@@ -639,62 +271,62 @@ START_TEST(test_registration_validation)
 	/* Nothing above was stored. */
 	PGconn *pg = it_pg_connect(it_db_url());
 	char like[80];
-	snprintf(like, sizeof like, "val-%%.%s@example.vn", tag);
-	ck_assert_int_eq(sql_long(pg, "SELECT count(*) FROM users WHERE email LIKE $1", like, NULL), 0);
+	snprintf(like, sizeof like, "val-%%.%s@example.vn", api_tag());
+	ck_assert_int_eq(api_sql_long(pg, "SELECT count(*) FROM users WHERE email LIKE $1", like, NULL), 0);
 
 	/* Ten characters pass, with a 10-digit tax code; a branch code (10 + '-' + 3) passes too. */
 	char tax[16], branch[16], email[160], other[160], org_name[200];
-	make_tax(tax, 2);
+	api_make_tax(tax, 2);
 	d = valid_doc("val-ok10");
 	json_object_set_new(d, "password", json_string("mậtkhẩu123"));
 	json_object_set_new(org_of(d), "tax_code", json_string(tax));
-	char *body = dump(d);
-	json_t *doc = expect_json(201, "POST", REGISTER, NULL, body);
+	char *body = api_dump(d);
+	json_t *doc = api_expect_json(201, "POST", REGISTER, NULL, body);
 	free(body);
-	ck_assert_str_eq(str(obj(doc, "organization"), "tax_code"), tax);
+	ck_assert_str_eq(api_str(api_obj(doc, "organization"), "tax_code"), tax);
 	json_decref(doc);
-	make_tax(branch, 3);
+	api_make_tax(branch, 3);
 	strcat(branch, "-001");
 	d = valid_doc("val-branch");
 	json_object_set_new(org_of(d), "tax_code", json_string(branch));
-	body = dump(d);
-	doc = expect_json(201, "POST", REGISTER, NULL, body);
+	body = api_dump(d);
+	doc = api_expect_json(201, "POST", REGISTER, NULL, body);
 	free(body);
-	ck_assert_str_eq(str(obj(doc, "organization"), "tax_code"), branch);
+	ck_assert_str_eq(api_str(api_obj(doc, "organization"), "tax_code"), branch);
 	json_decref(doc);
 
 	/* The same email in another case: 409, and no organisation left behind. */
-	snprintf(email, sizeof email, "VAL-OK10.%s@EXAMPLE.VN", tag);
-	snprintf(org_name, sizeof org_name, "Công ty trùng email %s", tag);
-	body = dump(registration(email, "mat-khau-khac-1", "Lê Văn Cường", org_name, "startup", "hue", NULL));
+	snprintf(email, sizeof email, "VAL-OK10.%s@EXAMPLE.VN", api_tag());
+	snprintf(org_name, sizeof org_name, "Công ty trùng email %s", api_tag());
+	body = api_dump(api_registration(email, "mat-khau-khac-1", "Lê Văn Cường", org_name, "startup", "hue", NULL));
 	struct it_response dup;
-	expect(&dup, 409, "POST", REGISTER, NULL, body, NULL);
+	api_expect(&dup, 409, "POST", REGISTER, NULL, body, NULL);
 	ck_assert_msg(strstr(dup.body, "email") != NULL, "409 does not say why: %s", dup.body);
 	it_response_free(&dup);
 	free(body);
-	ck_assert_int_eq(sql_long(pg, "SELECT count(*) FROM organizations WHERE name = $1", org_name, NULL), 0);
+	ck_assert_int_eq(api_sql_long(pg, "SELECT count(*) FROM organizations WHERE name = $1", org_name, NULL), 0);
 
 	/* The same tax code: 409, and the new email is not registered. */
-	make_email(other, sizeof other, "val-dup-tax");
-	body = dump(registration(other, "mat-khau-khac-2", "Phạm Thị Dung", org_name, "startup", "hue", tax));
-	expect(&dup, 409, "POST", REGISTER, NULL, body, NULL);
+	api_make_email(other, sizeof other, "val-dup-tax");
+	body = api_dump(api_registration(other, "mat-khau-khac-2", "Phạm Thị Dung", org_name, "startup", "hue", tax));
+	api_expect(&dup, 409, "POST", REGISTER, NULL, body, NULL);
 	ck_assert_msg(strstr(dup.body, "tax code") != NULL, "409 does not say why: %s", dup.body);
 	it_response_free(&dup);
 	free(body);
-	ck_assert_int_eq(sql_long(pg, "SELECT count(*) FROM users WHERE email = $1", other, NULL), 0);
+	ck_assert_int_eq(api_sql_long(pg, "SELECT count(*) FROM users WHERE email = $1", other, NULL), 0);
 
 	/* Quảng Bình was merged into Quảng Trị on 1 July 2025: not a province slug any more. */
-	make_email(other, sizeof other, "val-province");
-	body = dump(registration(other, "mat-khau-khac-3", "Hoàng Văn Em", org_name, "startup", "quang-binh", NULL));
-	call(&r, "POST", REGISTER, NULL, body, NULL);
-	assert_errors(&r, PAIRS("organization.province", ""), "an unknown province");
+	api_make_email(other, sizeof other, "val-province");
+	body = api_dump(api_registration(other, "mat-khau-khac-3", "Hoàng Văn Em", org_name, "startup", "quang-binh", NULL));
+	api_call(&r, "POST", REGISTER, NULL, body, NULL);
+	api_assert_errors(&r, API_PAIRS("organization.province", ""), "an unknown province");
 	it_response_free(&r);
 	free(body);
-	ck_assert_int_eq(sql_long(pg, "SELECT count(*) FROM users WHERE email = $1", other, NULL), 0);
-	ck_assert_int_eq(sql_long(pg, "SELECT count(*) FROM organizations WHERE name = $1", org_name, NULL), 0);
+	ck_assert_int_eq(api_sql_long(pg, "SELECT count(*) FROM users WHERE email = $1", other, NULL), 0);
+	ck_assert_int_eq(api_sql_long(pg, "SELECT count(*) FROM organizations WHERE name = $1", org_name, NULL), 0);
 
 	PQfinish(pg);
-	stop_ok();
+	api_stop_ok();
 }
 END_TEST
 
@@ -702,53 +334,53 @@ END_TEST
 
 START_TEST(test_roles)
 {
-	start_server(true);
-	struct acct a, b, admin;
-	json_decref(register_acct(&a, "roles-a", "Viện Công nghệ sinh học Quảng Trị", "research_institute", "quang-tri"));
-	json_decref(register_acct(&b, "roles-b", "Công ty Cổ phần Thiết bị Hà Nội", "enterprise", "ha-noi"));
-	login_acct(&a);
-	login_acct(&b);
-	admin_acct(&admin);
+	api_start(NULL);
+	struct api_acct a, b, admin;
+	api_register(&a, "roles-a", "Viện Công nghệ sinh học Quảng Trị", "research_institute", "quang-tri");
+	api_register(&b, "roles-b", "Công ty Cổ phần Thiết bị Hà Nội", "enterprise", "ha-noi");
+	api_login(&a);
+	api_login(&b);
+	api_admin(&admin);
 
-	json_t *me = expect_json(200, "GET", "/api/v1/me", admin.token, NULL);
-	ck_assert_str_eq(str(obj(me, "user"), "role"), "admin");
+	json_t *me = api_expect_json(200, "GET", "/api/v1/me", admin.token, NULL);
+	ck_assert_str_eq(api_str(api_obj(me, "user"), "role"), "admin");
 	ck_assert(json_is_null(json_object_get(me, "organization")));
 	json_decref(me);
 
 	char path[160], verify[160], unknown[160], unknown_verify[160];
-	org_path(path, sizeof path, a.org_id, "");
-	org_path(verify, sizeof verify, a.org_id, "/verify");
-	org_path(unknown, sizeof unknown, "6f1c2d3e-4b5a-4c6d-8e7f-0123456789ab", "");
-	org_path(unknown_verify, sizeof unknown_verify, "6f1c2d3e-4b5a-4c6d-8e7f-0123456789ab", "/verify");
+	api_org_path(path, sizeof path, a.org_id, "");
+	api_org_path(verify, sizeof verify, a.org_id, "/verify");
+	api_org_path(unknown, sizeof unknown, "6f1c2d3e-4b5a-4c6d-8e7f-0123456789ab", "");
+	api_org_path(unknown_verify, sizeof unknown_verify, "6f1c2d3e-4b5a-4c6d-8e7f-0123456789ab", "/verify");
 
 	/* GET of an unverified organisation. */
-	expect_only(404, "GET", path, NULL, NULL);
-	expect_only(404, "GET", path, b.token, NULL);
+	api_expect_only(404, "GET", path, NULL, NULL);
+	api_expect_only(404, "GET", path, b.token, NULL);
 	struct it_response r;
-	expect(&r, 200, "GET", path, a.token, NULL, NULL);
+	api_expect(&r, 200, "GET", path, a.token, NULL, NULL);
 	ck_assert_msg(it_header(&r, "ETag") && strcmp(it_header(&r, "ETag"), "\"1\"") == 0, "ETag %s",
 		      it_header(&r, "ETag") ? it_header(&r, "ETag") : "missing");
 	it_response_free(&r);
-	expect_only(200, "GET", path, admin.token, NULL);
-	expect_only(401, "GET", path, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL); /* a bad token is no anonymity */
-	expect_only(404, "GET", unknown, admin.token, NULL);
-	expect_only(404, "GET", "/api/v1/organizations/khong-phai-uuid", admin.token, NULL);
+	api_expect_only(200, "GET", path, admin.token, NULL);
+	api_expect_only(401, "GET", path, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL); /* a bad token is no anonymity */
+	api_expect_only(404, "GET", unknown, admin.token, NULL);
+	api_expect_only(404, "GET", "/api/v1/organizations/khong-phai-uuid", admin.token, NULL);
 
 	/* PATCH of an unverified organisation. */
-	char *patch = dump(json_pack("{s:s}", "description", "Nghiên cứu giống lúa chịu mặn"));
-	expect_only(401, "PATCH", path, NULL, patch);
-	expect_only(404, "PATCH", path, b.token, patch);
-	json_t *doc = expect_json(200, "PATCH", path, a.token, patch);
-	ck_assert_str_eq(str(doc, "description"), "Nghiên cứu giống lúa chịu mặn");
+	char *patch = api_dump(json_pack("{s:s}", "description", "Nghiên cứu giống lúa chịu mặn"));
+	api_expect_only(401, "PATCH", path, NULL, patch);
+	api_expect_only(404, "PATCH", path, b.token, patch);
+	json_t *doc = api_expect_json(200, "PATCH", path, a.token, patch);
+	ck_assert_str_eq(api_str(doc, "description"), "Nghiên cứu giống lúa chịu mặn");
 	json_decref(doc);
-	char *admin_patch = dump(json_pack("{s:s}", "website", "https://vcnsh.quangtri.vn"));
-	doc = expect_json(200, "PATCH", path, admin.token, admin_patch);
-	ck_assert_str_eq(str(doc, "website"), "https://vcnsh.quangtri.vn");
-	ck_assert_str_eq(str(doc, "description"), "Nghiên cứu giống lúa chịu mặn");
+	char *admin_patch = api_dump(json_pack("{s:s}", "website", "https://vcnsh.quangtri.vn"));
+	doc = api_expect_json(200, "PATCH", path, admin.token, admin_patch);
+	ck_assert_str_eq(api_str(doc, "website"), "https://vcnsh.quangtri.vn");
+	ck_assert_str_eq(api_str(doc, "description"), "Nghiên cứu giống lúa chịu mặn");
 	ck_assert_int_eq(json_integer_value(json_object_get(doc, "version")), 3);
 	json_decref(doc);
-	expect_only(404, "PATCH", unknown, admin.token, patch);
-	expect_only(404, "PATCH", "/api/v1/organizations/khong-phai-uuid", admin.token, patch);
+	api_expect_only(404, "PATCH", unknown, admin.token, patch);
+	api_expect_only(404, "PATCH", "/api/v1/organizations/khong-phai-uuid", admin.token, patch);
 
 	/* PATCH validation (owner). */
 	struct {
@@ -759,62 +391,62 @@ START_TEST(test_roles)
 			   {"{\"verified\":true}", "verified"},
 			   {"{\"province\":\"quang-binh\"}", "province"}};
 	for (size_t i = 0; i < sizeof bad_patches / sizeof bad_patches[0]; i++) {
-		call(&r, "PATCH", path, a.token, bad_patches[i].body, NULL);
-		assert_errors(&r, PAIRS(bad_patches[i].field, ""), bad_patches[i].body);
+		api_call(&r, "PATCH", path, a.token, bad_patches[i].body, NULL);
+		api_assert_errors(&r, API_PAIRS(bad_patches[i].field, ""), bad_patches[i].body);
 		it_response_free(&r);
 	}
 
 	/* Verification: admins only, once. */
-	char *note = dump(json_pack("{s:s}", "note", "Đã đối chiếu giấy phép hoạt động KH&CN"));
-	expect_only(401, "POST", verify, NULL, note);
-	expect_only(403, "POST", verify, a.token, note);
-	expect_only(403, "POST", verify, b.token, note);
-	call(&r, "POST", verify, admin.token, "{\"note\":\"x\",\"bogus\":1}", NULL);
-	assert_errors(&r, PAIRS("bogus", "unknown field"), "verify with an unknown field");
+	char *note = api_dump(json_pack("{s:s}", "note", "Đã đối chiếu giấy phép hoạt động KH&CN"));
+	api_expect_only(401, "POST", verify, NULL, note);
+	api_expect_only(403, "POST", verify, a.token, note);
+	api_expect_only(403, "POST", verify, b.token, note);
+	api_call(&r, "POST", verify, admin.token, "{\"note\":\"x\",\"bogus\":1}", NULL);
+	api_assert_errors(&r, API_PAIRS("bogus", "unknown field"), "verify with an unknown field");
 	it_response_free(&r);
-	expect(&r, 200, "POST", verify, admin.token, note, NULL);
+	api_expect(&r, 200, "POST", verify, admin.token, note, NULL);
 	ck_assert_msg(it_header(&r, "ETag") && strcmp(it_header(&r, "ETag"), "\"4\"") == 0, "verify ETag %s",
 		      it_header(&r, "ETag") ? it_header(&r, "ETag") : "missing");
 	doc = it_json(&r);
 	it_response_free(&r);
 	ck_assert(json_is_true(json_object_get(doc, "verified")));
-	ck_assert_msg(parse_utc(str(doc, "verified_at")) > 0, "verified_at %s", str(doc, "verified_at"));
+	ck_assert_msg(api_parse_utc(api_str(doc, "verified_at")) > 0, "verified_at %s", api_str(doc, "verified_at"));
 	json_decref(doc);
-	expect_only(409, "POST", verify, admin.token, note);
-	expect_only(404, "POST", unknown_verify, admin.token, note);
-	expect_only(404, "POST", "/api/v1/organizations/khong-phai-uuid/verify", admin.token, note);
+	api_expect_only(409, "POST", verify, admin.token, note);
+	api_expect_only(404, "POST", unknown_verify, admin.token, note);
+	api_expect_only(404, "POST", "/api/v1/organizations/khong-phai-uuid/verify", admin.token, note);
 
 	/* Verified: public, but still only its owner or an admin may change it. */
-	expect_only(200, "GET", path, NULL, NULL);
-	expect_only(200, "GET", path, b.token, NULL);
-	expect_only(403, "PATCH", path, b.token, patch);
-	expect_only(401, "PATCH", path, NULL, patch);
-	expect_only(200, "PATCH", path, a.token, patch);
+	api_expect_only(200, "GET", path, NULL, NULL);
+	api_expect_only(200, "GET", path, b.token, NULL);
+	api_expect_only(403, "PATCH", path, b.token, patch);
+	api_expect_only(401, "PATCH", path, NULL, patch);
+	api_expect_only(200, "PATCH", path, a.token, patch);
 
 	/* B's unverified organisation is invisible to A. */
 	char path_b[160];
-	org_path(path_b, sizeof path_b, b.org_id, "");
-	expect_only(404, "GET", path_b, a.token, NULL);
-	expect_only(200, "GET", path_b, b.token, NULL);
+	api_org_path(path_b, sizeof path_b, b.org_id, "");
+	api_expect_only(404, "GET", path_b, a.token, NULL);
+	api_expect_only(200, "GET", path_b, b.token, NULL);
 
 	/* Audit: administrators only. */
-	expect_only(401, "GET", "/api/v1/audit", NULL, NULL);
-	expect_only(403, "GET", "/api/v1/audit", a.token, NULL);
-	expect_only(403, "GET", "/api/v1/audit", b.token, NULL);
-	doc = expect_json(200, "GET", "/api/v1/audit", admin.token, NULL);
+	api_expect_only(401, "GET", "/api/v1/audit", NULL, NULL);
+	api_expect_only(403, "GET", "/api/v1/audit", a.token, NULL);
+	api_expect_only(403, "GET", "/api/v1/audit", b.token, NULL);
+	doc = api_expect_json(200, "GET", "/api/v1/audit", admin.token, NULL);
 	ck_assert(json_is_array(json_object_get(doc, "items")));
 	json_decref(doc);
 
 	/* Own account, anyone's: /me needs a token. */
-	expect_only(401, "GET", "/api/v1/me", NULL, NULL);
-	me = expect_json(200, "GET", "/api/v1/me", b.token, NULL);
-	ck_assert_str_eq(str(obj(me, "organization"), "id"), b.org_id);
+	api_expect_only(401, "GET", "/api/v1/me", NULL, NULL);
+	me = api_expect_json(200, "GET", "/api/v1/me", b.token, NULL);
+	ck_assert_str_eq(api_str(api_obj(me, "organization"), "id"), b.org_id);
 	json_decref(me);
 
 	free(patch);
 	free(admin_patch);
 	free(note);
-	stop_ok();
+	api_stop_ok();
 }
 END_TEST
 
@@ -855,7 +487,7 @@ static json_t *list(const char *query, const char *kind, const char *province, j
 {
 	char path[512];
 	snprintf(path, sizeof path, "/api/v1/organizations?%s", query);
-	*doc = expect_json(200, "GET", path, NULL, NULL);
+	*doc = api_expect_json(200, "GET", path, NULL, NULL);
 	json_t *items = json_object_get(*doc, "items");
 	ck_assert_msg(json_is_array(items), "%s: no items", path);
 	size_t i;
@@ -863,26 +495,26 @@ static json_t *list(const char *query, const char *kind, const char *province, j
 	json_array_foreach(items, i, it) {
 		ck_assert_msg(json_is_true(json_object_get(it, "verified")), "%s lists an unverified organisation", path);
 		if (kind != NULL)
-			ck_assert_str_eq(str(it, "kind"), kind);
+			ck_assert_str_eq(api_str(it, "kind"), kind);
 		if (province != NULL)
-			ck_assert_str_eq(str(it, "province"), province);
+			ck_assert_str_eq(api_str(it, "province"), province);
 	}
 	return items;
 }
 
 START_TEST(test_directory)
 {
-	start_server(true);
-	struct acct c, d, e, admin;
-	json_decref(register_acct(&c, "dir-c", "Công ty khởi nghiệp Nông nghiệp số Huế", "startup", "hue"));
-	json_decref(register_acct(&d, "dir-d", "Sở Khoa học và Công nghệ Đà Nẵng", "government", "da-nang"));
-	json_decref(register_acct(&e, "dir-e", "Trung tâm Môi giới Công nghệ Huế", "intermediary", "hue"));
-	admin_acct(&admin);
+	api_start(NULL);
+	struct api_acct c, d, e, admin;
+	api_register(&c, "dir-c", "Công ty khởi nghiệp Nông nghiệp số Huế", "startup", "hue");
+	api_register(&d, "dir-d", "Sở Khoa học và Công nghệ Đà Nẵng", "government", "da-nang");
+	api_register(&e, "dir-e", "Trung tâm Môi giới Công nghệ Huế", "intermediary", "hue");
+	api_admin(&admin);
 	char path[160];
-	org_path(path, sizeof path, c.org_id, "/verify");
-	expect_only(200, "POST", path, admin.token, "{}");
-	org_path(path, sizeof path, d.org_id, "/verify");
-	expect_only(200, "POST", path, admin.token, "{\"note\":\"Hồ sơ đầy đủ\"}");
+	api_org_path(path, sizeof path, c.org_id, "/verify");
+	api_expect_only(200, "POST", path, admin.token, "{}");
+	api_org_path(path, sizeof path, d.org_id, "/verify");
+	api_expect_only(200, "POST", path, admin.token, "{\"note\":\"Hồ sơ đầy đủ\"}");
 
 	/* Newest first; only verified ones. */
 	json_t *doc, *items = list("limit=100", NULL, NULL, &doc);
@@ -905,7 +537,7 @@ START_TEST(test_directory)
 
 	/* limit=1 walks every verified organisation once, in the database's keyset order. */
 	PGconn *pg = it_pg_connect(it_db_url());
-	char *expected = sql_value(pg, "SELECT coalesce(string_agg(id::text, ',' ORDER BY created_at DESC, id DESC), '')"
+	char *expected = api_sql_value(pg, "SELECT coalesce(string_agg(id::text, ',' ORDER BY created_at DESC, id DESC), '')"
 				       " FROM organizations WHERE verified_at IS NOT NULL",
 				   NULL, NULL);
 	ck_assert(expected != NULL);
@@ -920,7 +552,7 @@ START_TEST(test_directory)
 		ck_assert_msg(json_array_size(items) == 1, "page %d has %zu items", pages, json_array_size(items));
 		if (walked.len > 0)
 			buf_add(&walked, ",");
-		buf_add(&walked, str(json_array_get(items, 0), "id"));
+		buf_add(&walked, api_str(json_array_get(items, 0), "id"));
 		json_t *next = json_object_get(doc, "next_cursor");
 		pages++;
 		if (json_is_null(next)) {
@@ -941,9 +573,9 @@ START_TEST(test_directory)
 
 	/* Bad queries. */
 	char garbage_uuid[256], garbage_time[256], raw[128];
-	b64url("abc", raw, sizeof raw);
+	api_b64url("abc", raw, sizeof raw);
 	snprintf(garbage_uuid, sizeof garbage_uuid, "/api/v1/organizations?cursor=%s", raw);
-	b64url("hom-qua|6f1c2d3e-4b5a-4c6d-8e7f-0123456789ab", raw, sizeof raw);
+	api_b64url("hom-qua|6f1c2d3e-4b5a-4c6d-8e7f-0123456789ab", raw, sizeof raw);
 	snprintf(garbage_time, sizeof garbage_time, "/api/v1/organizations?cursor=%s", raw);
 	const char *bad[] = {"/api/v1/organizations?limit=0",      "/api/v1/organizations?limit=101",
 			     "/api/v1/organizations?limit=abc",    "/api/v1/organizations?limit=-1",
@@ -952,8 +584,8 @@ START_TEST(test_directory)
 			     "/api/v1/organizations?kind=cong-ty", garbage_uuid,
 			     garbage_time};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		expect_only(400, "GET", bad[i], NULL, NULL);
-	stop_ok();
+		api_expect_only(400, "GET", bad[i], NULL, NULL);
+	api_stop_ok();
 }
 END_TEST
 
@@ -965,7 +597,7 @@ static void patch_with(struct it_response *r, int status, const char *path, cons
 	char header[64] = "";
 	if (if_match != NULL)
 		snprintf(header, sizeof header, "If-Match: %s", if_match);
-	expect(r, status, "PATCH", path, token, body, if_match != NULL ? header : NULL);
+	api_expect(r, status, "PATCH", path, token, body, if_match != NULL ? header : NULL);
 }
 
 static void assert_etag(const struct it_response *r, const char *want)
@@ -976,37 +608,37 @@ static void assert_etag(const struct it_response *r, const char *want)
 
 START_TEST(test_if_match)
 {
-	start_server(false);
-	struct acct a;
-	json_decref(register_acct(&a, "etag", "Hợp tác xã Dược liệu Hướng Hóa", "enterprise", "quang-tri"));
-	login_acct(&a);
+	api_start(NULL);
+	struct api_acct a;
+	api_register(&a, "etag", "Hợp tác xã Dược liệu Hướng Hóa", "enterprise", "quang-tri");
+	api_login(&a);
 	char path[160];
-	org_path(path, sizeof path, a.org_id, "");
+	api_org_path(path, sizeof path, a.org_id, "");
 	struct it_response r;
-	expect(&r, 200, "GET", path, a.token, NULL, NULL);
+	api_expect(&r, 200, "GET", path, a.token, NULL, NULL);
 	assert_etag(&r, "\"1\"");
 	it_response_free(&r);
 
-	char *first = dump(json_pack("{s:s}", "description", "Trồng và chế biến sâm Bố Chính"));
+	char *first = api_dump(json_pack("{s:s}", "description", "Trồng và chế biến sâm Bố Chính"));
 	patch_with(&r, 200, path, a.token, first, "\"1\"");
 	assert_etag(&r, "\"2\"");
 	json_t *doc = it_json(&r);
 	ck_assert_int_eq(json_integer_value(json_object_get(doc, "version")), 2);
-	ck_assert_str_eq(str(doc, "description"), "Trồng và chế biến sâm Bố Chính");
+	ck_assert_str_eq(api_str(doc, "description"), "Trồng và chế biến sâm Bố Chính");
 	json_decref(doc);
 	it_response_free(&r);
 
-	char *stale = dump(json_pack("{s:s}", "description", "Bản sửa dựa trên dữ liệu cũ"));
+	char *stale = api_dump(json_pack("{s:s}", "description", "Bản sửa dựa trên dữ liệu cũ"));
 	patch_with(&r, 412, path, a.token, stale, "\"1\"");
 	it_response_free(&r);
-	expect(&r, 200, "GET", path, a.token, NULL, NULL);
+	api_expect(&r, 200, "GET", path, a.token, NULL, NULL);
 	assert_etag(&r, "\"2\"");
 	doc = it_json(&r);
-	ck_assert_str_eq(str(doc, "description"), "Trồng và chế biến sâm Bố Chính");
+	ck_assert_str_eq(api_str(doc, "description"), "Trồng và chế biến sâm Bố Chính");
 	json_decref(doc);
 	it_response_free(&r);
 
-	char *third = dump(json_pack("{s:s, s:n}", "address", "Khe Sanh, Hướng Hóa", "website"));
+	char *third = api_dump(json_pack("{s:s, s:n}", "address", "Khe Sanh, Hướng Hóa", "website"));
 	patch_with(&r, 200, path, a.token, third, "\"2\"");
 	assert_etag(&r, "\"3\"");
 	it_response_free(&r);
@@ -1021,7 +653,7 @@ START_TEST(test_if_match)
 
 	/* Four changes, four audit rows (none for the refused ones). */
 	PGconn *pg = it_pg_connect(it_db_url());
-	ck_assert_int_eq(sql_long(pg, "SELECT count(*) FROM audit_log WHERE entity = 'organization'"
+	ck_assert_int_eq(api_sql_long(pg, "SELECT count(*) FROM audit_log WHERE entity = 'organization'"
 				      " AND entity_id = $1 AND action = 'organization.updated'",
 				  a.org_id, NULL),
 			 4);
@@ -1029,23 +661,23 @@ START_TEST(test_if_match)
 	free(first);
 	free(stale);
 	free(third);
-	stop_ok();
+	api_stop_ok();
 }
 END_TEST
 
 /* An owner's change to what was verified (name, kind, tax code, province) needs verifying again. */
 START_TEST(test_identity_edit_needs_reverification)
 {
-	start_server(true);
-	struct acct a, admin;
-	json_decref(register_acct(&a, "reverify", "Công ty TNHH Cơ khí Đông Hà", "enterprise", "quang-tri"));
-	login_acct(&a);
-	admin_acct(&admin);
+	api_start(NULL);
+	struct api_acct a, admin;
+	api_register(&a, "reverify", "Công ty TNHH Cơ khí Đông Hà", "enterprise", "quang-tri");
+	api_login(&a);
+	api_admin(&admin);
 	char path[160], verify[160];
-	org_path(path, sizeof path, a.org_id, "");
-	org_path(verify, sizeof verify, a.org_id, "/verify");
+	api_org_path(path, sizeof path, a.org_id, "");
+	api_org_path(verify, sizeof verify, a.org_id, "/verify");
 	struct it_response r;
-	expect(&r, 200, "POST", verify, admin.token, "{\"note\":\"Đã đối chiếu giấy phép kinh doanh\"}", NULL);
+	api_expect(&r, 200, "POST", verify, admin.token, "{\"note\":\"Đã đối chiếu giấy phép kinh doanh\"}", NULL);
 	it_response_free(&r);
 
 	/* Contact details keep the verification. */
@@ -1062,17 +694,17 @@ START_TEST(test_identity_edit_needs_reverification)
 	ck_assert(json_is_null(json_object_get(doc, "verified_at")));
 	json_decref(doc);
 	it_response_free(&r);
-	expect_only(404, "GET", path, NULL, NULL);
+	api_expect_only(404, "GET", path, NULL, NULL);
 
 	/* An administrator verifies again, and an administrator's own edit keeps it. */
-	expect(&r, 200, "POST", verify, admin.token, "{}", NULL);
+	api_expect(&r, 200, "POST", verify, admin.token, "{}", NULL);
 	it_response_free(&r);
 	patch_with(&r, 200, path, admin.token, "{\"name\":\"Công ty CP Cơ khí Đông Hà\"}", NULL);
 	doc = it_json(&r);
 	ck_assert(json_is_true(json_object_get(doc, "verified")));
 	json_decref(doc);
 	it_response_free(&r);
-	stop_ok();
+	api_stop_ok();
 }
 END_TEST
 
@@ -1083,16 +715,16 @@ static int send_login(int slot, const char *email, const char *password)
 {
 	char src[32];
 	if (slot >= 0)
-		source_addr(src, slot);
-	char *body = login_body(email, password);
-	int fd = send_req(slot >= 0 ? src : NULL, "POST", "/api/v1/auth/login", NULL, body, NULL);
+		api_source_addr(src, slot);
+	char *body = api_login_body(email, password);
+	int fd = api_send(slot >= 0 ? src : NULL, "POST", "/api/v1/auth/login", NULL, body, NULL);
 	free(body);
 	return fd;
 }
 
 static void login_from(struct it_response *r, int slot, const char *email, const char *password)
 {
-	recv_resp(send_login(slot, email, password), r, "POST", "/api/v1/auth/login");
+	api_recv(send_login(slot, email, password), r, "POST", "/api/v1/auth/login");
 }
 
 /* Sends n logins at once, from slots first..first+n-1; fails unless every answer is `status`. */
@@ -1104,15 +736,15 @@ static void logins_at_once(int n, int first, const char *const *emails, const ch
 		fds[i] = send_login(first + i, emails[i], password);
 	for (int i = 0; i < n; i++) {
 		struct it_response r;
-		recv_resp(fds[i], &r, "POST", "/api/v1/auth/login");
-		check_status(&r, status, "POST", "/api/v1/auth/login");
+		api_recv(fds[i], &r, "POST", "/api/v1/auth/login");
+		api_check_status(&r, status, "POST", "/api/v1/auth/login");
 		it_response_free(&r);
 	}
 }
 
 static void assert_retry_after(const struct it_response *r)
 {
-	check_status(r, 429, "POST", "/api/v1/auth/login");
+	api_check_status(r, 429, "POST", "/api/v1/auth/login");
 	const char *retry = it_header(r, "Retry-After");
 	ck_assert_msg(retry != NULL && retry[0] != '\0' && strspn(retry, "0123456789") == strlen(retry),
 		      "Retry-After is %s", retry ? retry : "missing");
@@ -1122,22 +754,22 @@ static void assert_retry_after(const struct it_response *r)
 
 START_TEST(test_login_rate_limit)
 {
-	start_server(false);
-	struct acct u, v;
-	json_decref(register_acct(&u, "limit-u", "Công ty Thủy sản Cửa Việt", "enterprise", "quang-tri"));
-	json_decref(register_acct(&v, "limit-v", "Công ty Cơ khí Lao Bảo", "enterprise", "quang-tri"));
+	api_start(NULL);
+	struct api_acct u, v;
+	api_register(&u, "limit-u", "Công ty Thủy sản Cửa Việt", "enterprise", "quang-tri");
+	api_register(&v, "limit-v", "Công ty Cơ khí Lao Bảo", "enterprise", "quang-tri");
 	char unknown[160];
-	make_email(unknown, sizeof unknown, "limit-nobody");
+	api_make_email(unknown, sizeof unknown, "limit-nobody");
 
 	/* Unknown email and wrong password: the same status, detail and challenge. */
 	struct it_response wrong, nobody;
 	login_from(&wrong, 0, u.email, "sai-mat-khau-0");
 	login_from(&nobody, 1, unknown, "sai-mat-khau-0");
-	check_status(&wrong, 401, "POST", "/api/v1/auth/login (wrong password)");
-	check_status(&nobody, 401, "POST", "/api/v1/auth/login (unknown email)");
+	api_check_status(&wrong, 401, "POST", "/api/v1/auth/login (wrong password)");
+	api_check_status(&nobody, 401, "POST", "/api/v1/auth/login (unknown email)");
 	json_t *pw = it_json(&wrong), *pn = it_json(&nobody);
-	ck_assert_str_eq(str(pw, "detail"), str(pn, "detail"));
-	ck_assert_str_eq(str(pw, "title"), str(pn, "title"));
+	ck_assert_str_eq(api_str(pw, "detail"), api_str(pn, "detail"));
+	ck_assert_str_eq(api_str(pw, "title"), api_str(pn, "title"));
 	ck_assert_int_eq(json_object_size(pw), json_object_size(pn));
 	ck_assert_str_eq(it_header(&wrong, "WWW-Authenticate"), it_header(&nobody, "WWW-Authenticate"));
 	json_decref(pw);
@@ -1168,23 +800,23 @@ START_TEST(test_login_rate_limit)
 	for (int i = 0; i < 10; i++) {
 		char who[32];
 		snprintf(who, sizeof who, "limit-guess%d", i);
-		make_email(names[i], sizeof names[i], who);
+		api_make_email(names[i], sizeof names[i], who);
 		emails[i] = names[i];
 	}
 	int fds[10];
 	for (int i = 0; i < 10; i++)
 		fds[i] = send_login(20, emails[i], "doan-mat-khau");
 	for (int i = 0; i < 10; i++) {
-		recv_resp(fds[i], &r, "POST", "/api/v1/auth/login");
-		check_status(&r, 401, "POST", "/api/v1/auth/login (guess)");
+		api_recv(fds[i], &r, "POST", "/api/v1/auth/login");
+		api_check_status(&r, 401, "POST", "/api/v1/auth/login (guess)");
 		it_response_free(&r);
 	}
 	login_from(&r, 20, v.email, v.password);
 	assert_retry_after(&r);
 	it_response_free(&r);
 	/* ... but not v's account elsewhere. */
-	login_acct(&v);
-	stop_ok();
+	api_login(&v);
+	api_stop_ok();
 }
 END_TEST
 
@@ -1194,9 +826,9 @@ END_TEST
  */
 START_TEST(test_login_rate_limit_concurrent)
 {
-	start_server(false);
-	struct acct u;
-	json_decref(register_acct(&u, "limit-burst", "Công ty Điện gió Hướng Linh", "enterprise", "quang-tri"));
+	api_start(NULL);
+	struct api_acct u;
+	api_register(&u, "limit-burst", "Công ty Điện gió Hướng Linh", "enterprise", "quang-tri");
 	enum { N = 20 };
 	int fds[N];
 	for (int i = 0; i < N; i++)
@@ -1204,7 +836,7 @@ START_TEST(test_login_rate_limit_concurrent)
 	int refused = 0, limited = 0;
 	for (int i = 0; i < N; i++) {
 		struct it_response r;
-		recv_resp(fds[i], &r, "POST", "/api/v1/auth/login");
+		api_recv(fds[i], &r, "POST", "/api/v1/auth/login");
 		ck_assert_msg(r.status == 401 || r.status == 429, "status %d: %s", r.status, r.body);
 		it_assert_problem(&r, r.status);
 		refused += r.status == 401;
@@ -1216,18 +848,18 @@ START_TEST(test_login_rate_limit_concurrent)
 		      "refused (429): the limit of 10 failures is checked before, and counted after, the "
 		      "password check, so concurrent attempts bypass it",
 		      refused, N, limited);
-	stop_ok();
+	api_stop_ok();
 }
 END_TEST
 
 /* An unknown email costs a password verification too, so timing does not tell accounts apart. */
 START_TEST(test_login_failures_take_as_long)
 {
-	start_server(false);
-	struct acct a;
-	json_decref(register_acct(&a, "timing", "Trung tâm Ứng dụng tiến bộ KH&CN", "government", "quang-tri"));
+	api_start(NULL);
+	struct api_acct a;
+	api_register(&a, "timing", "Trung tâm Ứng dụng tiến bộ KH&CN", "government", "quang-tri");
 	char unknown[128];
-	make_email(unknown, sizeof unknown, "khong-ton-tai");
+	api_make_email(unknown, sizeof unknown, "khong-ton-tai");
 	struct it_response r;
 	double t = it_now();
 	login_from(&r, 140, a.email, "sai-mat-khau-123");
@@ -1241,16 +873,16 @@ START_TEST(test_login_failures_take_as_long)
 		      wrong, missing);
 	ck_assert_msg(missing < 3 * wrong && wrong < 3 * missing,
 		      "wrong password %.3f s, unknown email %.3f s: not comparable", wrong, missing);
-	stop_ok();
+	api_stop_ok();
 }
 END_TEST
 
 /* A hash made with weaker parameters is replaced at the next login. */
 START_TEST(test_weak_hash_upgraded_at_login)
 {
-	start_server(false);
-	struct acct a;
-	json_decref(register_acct(&a, "rehash", "Trung tâm Thông tin KH&CN", "government", "quang-tri"));
+	api_start(NULL);
+	struct api_acct a;
+	api_register(&a, "rehash", "Trung tâm Thông tin KH&CN", "government", "quang-tri");
 	char weak[PASSWORD_HASH_MAX];
 	ck_assert(password_hash_with(a.password, 14, 8, 1, weak));
 	PGconn *pg = it_pg_connect(it_db_url());
@@ -1259,49 +891,18 @@ START_TEST(test_weak_hash_upgraded_at_login)
 				     NULL, NULL, 0);
 	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
 	PQclear(res);
-	login_acct(&a);
-	char *stored = sql_value(pg, "SELECT password_hash FROM users WHERE email = $1", a.email, NULL);
+	api_login(&a);
+	char *stored = api_sql_value(pg, "SELECT password_hash FROM users WHERE email = $1", a.email, NULL);
 	ck_assert_msg(stored != NULL && strncmp(stored, "$scrypt$ln=17,r=8,p=1$", 22) == 0, "stored: %s", stored);
 	ck_assert(password_verify(a.password, stored));
 	free(stored);
 	PQfinish(pg);
-	login_acct(&a);
-	stop_ok();
+	api_login(&a);
+	api_stop_ok();
 }
 END_TEST
 
 /* ------------------------------------------------------------ 6. audit */
-
-/* The audit entry with action and entity_id among the admin's GET path (newest first, following cursors). */
-static json_t *find_audit(const char *query, const char *token, const char *action, const char *entity_id)
-{
-	char cursor[64] = "";
-	for (int page = 0; page < 50; page++) {
-		char path[400];
-		snprintf(path, sizeof path, "/api/v1/audit?%s%s%s", query, cursor[0] ? "&cursor=" : "", cursor);
-		json_t *doc = expect_json(200, "GET", path, token, NULL);
-		size_t i;
-		json_t *it;
-		json_array_foreach(json_object_get(doc, "items"), i, it) {
-			const char *a = json_string_value(json_object_get(it, "action"));
-			const char *e = json_string_value(json_object_get(it, "entity_id"));
-			if (a != NULL && e != NULL && strcmp(a, action) == 0 && strcmp(e, entity_id) == 0) {
-				json_incref(it);
-				json_decref(doc);
-				return it;
-			}
-		}
-		json_t *next = json_object_get(doc, "next_cursor");
-		if (!json_is_string(next)) {
-			json_decref(doc);
-			break;
-		}
-		snprintf(cursor, sizeof cursor, "%s", json_string_value(next));
-		json_decref(doc);
-	}
-	ck_abort_msg("no audit entry %s for %s in /api/v1/audit?%s", action, entity_id, query);
-	return NULL;
-}
 
 /* Runs sql, which must fail as the audit log's trigger refuses it. */
 static void refused(PGconn *pg, const char *sql)
@@ -1318,58 +919,58 @@ static void refused(PGconn *pg, const char *sql)
 
 START_TEST(test_audit)
 {
-	start_server(true);
-	struct acct x, admin;
-	json_decref(register_acct(&x, "audit-x", "Viện Nghiên cứu Cát Quảng Trị", "research_institute", "quang-tri"));
-	login_acct(&x);
-	admin_acct(&admin);
+	api_start(NULL);
+	struct api_acct x, admin;
+	api_register(&x, "audit-x", "Viện Nghiên cứu Cát Quảng Trị", "research_institute", "quang-tri");
+	api_login(&x);
+	api_admin(&admin);
 
 	/* The admin's login is audited, a member's is not. */
 	char query[200];
 	snprintf(query, sizeof query, "entity=user&actor=%s", admin.user_id);
-	json_t *e = find_audit(query, admin.token, "admin.login", admin.user_id);
-	ck_assert_str_eq(str(e, "actor_id"), admin.user_id);
-	ck_assert_str_eq(str(e, "entity"), "user");
+	json_t *e = api_find_audit(query, admin.token, "admin.login", admin.user_id);
+	ck_assert_str_eq(api_str(e, "actor_id"), admin.user_id);
+	ck_assert_str_eq(api_str(e, "entity"), "user");
 	json_decref(e);
 	snprintf(query, sizeof query, "/api/v1/audit?actor=%s&limit=100", x.user_id);
-	json_t *doc = expect_json(200, "GET", query, admin.token, NULL);
+	json_t *doc = api_expect_json(200, "GET", query, admin.token, NULL);
 	size_t i;
 	json_t *it;
 	size_t n = json_array_size(json_object_get(doc, "items"));
 	ck_assert_msg(n == 1, "%zu audit entries by a new member, expected 1 (registration)", n);
 	json_array_foreach(json_object_get(doc, "items"), i, it) {
-		ck_assert_str_eq(str(it, "action"), "organization.registered");
-		ck_assert_str_eq(str(it, "entity_id"), x.org_id);
+		ck_assert_str_eq(api_str(it, "action"), "organization.registered");
+		ck_assert_str_eq(api_str(it, "entity_id"), x.org_id);
 	}
 	json_decref(doc);
 
 	/* Verification: who, before and after, and the request it came from. */
 	char path[160];
-	org_path(path, sizeof path, x.org_id, "/verify");
+	api_org_path(path, sizeof path, x.org_id, "/verify");
 	static const char note[] = "Đã kiểm tra Giấy chứng nhận đăng ký hoạt động KH&CN số 12/ĐK-KHCN";
-	char *body = dump(json_pack("{s:s}", "note", note));
+	char *body = api_dump(json_pack("{s:s}", "note", note));
 	struct it_response r;
-	expect(&r, 200, "POST", path, admin.token, body, NULL);
+	api_expect(&r, 200, "POST", path, admin.token, body, NULL);
 	char request_id[80];
 	snprintf(request_id, sizeof request_id, "%s", it_header(&r, "X-Request-Id") ? it_header(&r, "X-Request-Id") : "");
 	it_response_free(&r);
 	free(body);
-	e = find_audit("entity=organization", admin.token, "organization.verified", x.org_id);
-	ck_assert_str_eq(str(e, "actor_id"), admin.user_id);
-	ck_assert_str_eq(str(e, "entity"), "organization");
-	ck_assert_msg(json_is_false(json_object_get(obj(e, "before"), "verified")), "before.verified is not false");
-	ck_assert_msg(json_is_true(json_object_get(obj(e, "after"), "verified")), "after.verified is not true");
-	ck_assert_str_eq(str(obj(e, "after"), "note"), note);
-	ck_assert_str_eq(str(e, "request_id"), request_id);
-	const char *at = str(e, "at"); /* microseconds: 2026-11-27T10:00:00.123456Z */
+	e = api_find_audit("entity=organization", admin.token, "organization.verified", x.org_id);
+	ck_assert_str_eq(api_str(e, "actor_id"), admin.user_id);
+	ck_assert_str_eq(api_str(e, "entity"), "organization");
+	ck_assert_msg(json_is_false(json_object_get(api_obj(e, "before"), "verified")), "before.verified is not false");
+	ck_assert_msg(json_is_true(json_object_get(api_obj(e, "after"), "verified")), "after.verified is not true");
+	ck_assert_str_eq(api_str(api_obj(e, "after"), "note"), note);
+	ck_assert_str_eq(api_str(e, "request_id"), request_id);
+	const char *at = api_str(e, "at"); /* microseconds: 2026-11-27T10:00:00.123456Z */
 	ck_assert_msg(strlen(at) == 27 && at[10] == 'T' && at[19] == '.' && at[26] == 'Z', "at is %s", at);
 	json_decref(e);
-	e = find_audit("entity=organization", admin.token, "organization.registered", x.org_id);
-	ck_assert_str_eq(str(e, "actor_id"), x.user_id);
+	e = api_find_audit("entity=organization", admin.token, "organization.registered", x.org_id);
+	ck_assert_str_eq(api_str(e, "actor_id"), x.user_id);
 	json_decref(e);
 
 	/* Filters and pages. */
-	doc = expect_json(200, "GET", "/api/v1/audit?entity=organization&limit=1", admin.token, NULL);
+	doc = api_expect_json(200, "GET", "/api/v1/audit?entity=organization&limit=1", admin.token, NULL);
 	ck_assert_int_eq(json_array_size(json_object_get(doc, "items")), 1);
 	ck_assert_msg(json_is_string(json_object_get(doc, "next_cursor")), "no next_cursor after one of many");
 	long first_id = (long)json_integer_value(json_object_get(json_array_get(json_object_get(doc, "items"), 0), "id"));
@@ -1377,23 +978,23 @@ START_TEST(test_audit)
 	snprintf(next, sizeof next, "/api/v1/audit?entity=organization&limit=1&cursor=%s",
 		 json_string_value(json_object_get(doc, "next_cursor")));
 	json_decref(doc);
-	doc = expect_json(200, "GET", next, admin.token, NULL);
+	doc = api_expect_json(200, "GET", next, admin.token, NULL);
 	long second_id = (long)json_integer_value(json_object_get(json_array_get(json_object_get(doc, "items"), 0), "id"));
 	ck_assert_msg(second_id > 0 && second_id < first_id, "the second page (%ld) is not older than the first (%ld)",
 		      second_id, first_id);
 	json_decref(doc);
-	doc = expect_json(200, "GET", "/api/v1/audit?from=2999-01-01T00:00:00Z", admin.token, NULL);
+	doc = api_expect_json(200, "GET", "/api/v1/audit?from=2999-01-01T00:00:00Z", admin.token, NULL);
 	ck_assert_int_eq(json_array_size(json_object_get(doc, "items")), 0);
 	json_decref(doc);
-	doc = expect_json(200, "GET", "/api/v1/audit?entity=organization&to=2000-01-01T00:00:00%2B07:00", admin.token, NULL);
+	doc = api_expect_json(200, "GET", "/api/v1/audit?entity=organization&to=2000-01-01T00:00:00%2B07:00", admin.token, NULL);
 	ck_assert_int_eq(json_array_size(json_object_get(doc, "items")), 0);
 	json_decref(doc);
 	static const char *const bad[] = {"/api/v1/audit?actor=abc", "/api/v1/audit?from=hom-qua",
 					  "/api/v1/audit?to=2026-13-45T99:00:00Z", "/api/v1/audit?who=me",
 					  "/api/v1/audit?cursor=!!!", "/api/v1/audit?limit=0"};
 	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
-		expect_only(400, "GET", bad[k], admin.token, NULL);
-	expect_only(403, "GET", "/api/v1/audit?entity=organization", x.token, NULL);
+		api_expect_only(400, "GET", bad[k], admin.token, NULL);
+	api_expect_only(403, "GET", "/api/v1/audit?entity=organization", x.token, NULL);
 
 	/* Append-only in the database itself. */
 	PGconn *pg = it_pg_connect(it_db_url());
@@ -1411,7 +1012,7 @@ START_TEST(test_audit)
 	free(before);
 	free(after);
 	PQfinish(pg);
-	stop_ok();
+	api_stop_ok();
 }
 END_TEST
 
@@ -1419,13 +1020,13 @@ END_TEST
 
 static void race(const char *email1, const char *email2, const char *org1, const char *org2, const char *tax)
 {
-	char *b1 = dump(registration(email1, "mat-khau-dua-1", "Võ Thị Giang", org1, "startup", "quang-tri", tax));
-	char *b2 = dump(registration(email2, "mat-khau-dua-2", "Đặng Văn Hải", org2, "startup", "quang-tri", tax));
-	int f1 = send_req(NULL, "POST", REGISTER, NULL, b1, NULL);
-	int f2 = send_req(NULL, "POST", REGISTER, NULL, b2, NULL);
+	char *b1 = api_dump(api_registration(email1, "mat-khau-dua-1", "Võ Thị Giang", org1, "startup", "quang-tri", tax));
+	char *b2 = api_dump(api_registration(email2, "mat-khau-dua-2", "Đặng Văn Hải", org2, "startup", "quang-tri", tax));
+	int f1 = api_send(NULL, "POST", REGISTER, NULL, b1, NULL);
+	int f2 = api_send(NULL, "POST", REGISTER, NULL, b2, NULL);
 	struct it_response r1, r2;
-	recv_resp(f1, &r1, "POST", REGISTER);
-	recv_resp(f2, &r2, "POST", REGISTER);
+	api_recv(f1, &r1, "POST", REGISTER);
+	api_recv(f2, &r2, "POST", REGISTER);
 	ck_assert_msg((r1.status == 201 && r2.status == 409) || (r1.status == 409 && r2.status == 201),
 		      "statuses %d and %d, expected one 201 and one 409: %s | %s", r1.status, r2.status, r1.body,
 		      r2.body);
@@ -1438,27 +1039,27 @@ static void race(const char *email1, const char *email2, const char *org1, const
 
 START_TEST(test_registration_race)
 {
-	start_server(false);
+	api_start(NULL);
 	PGconn *pg = it_pg_connect(it_db_url());
 	char email[160], other[160], org1[200], org2[200], tax[16];
-	make_email(email, sizeof email, "race");
-	snprintf(org1, sizeof org1, "Công ty Đua Một %s", tag);
-	snprintf(org2, sizeof org2, "Công ty Đua Hai %s", tag);
+	api_make_email(email, sizeof email, "race");
+	snprintf(org1, sizeof org1, "Công ty Đua Một %s", api_tag());
+	snprintf(org2, sizeof org2, "Công ty Đua Hai %s", api_tag());
 	race(email, email, org1, org2, NULL);
-	ck_assert_int_eq(sql_long(pg, "SELECT count(*) FROM users WHERE email = $1", email, NULL), 1);
-	ck_assert_int_eq(sql_long(pg, "SELECT count(*) FROM organizations WHERE name IN ($1, $2)", org1, org2), 1);
+	ck_assert_int_eq(api_sql_long(pg, "SELECT count(*) FROM users WHERE email = $1", email, NULL), 1);
+	ck_assert_int_eq(api_sql_long(pg, "SELECT count(*) FROM organizations WHERE name IN ($1, $2)", org1, org2), 1);
 
 	/* The same tax code from two new accounts. */
-	make_email(email, sizeof email, "race-tax-1");
-	make_email(other, sizeof other, "race-tax-2");
-	snprintf(org1, sizeof org1, "Công ty Đua Ba %s", tag);
-	snprintf(org2, sizeof org2, "Công ty Đua Bốn %s", tag);
-	make_tax(tax, 9);
+	api_make_email(email, sizeof email, "race-tax-1");
+	api_make_email(other, sizeof other, "race-tax-2");
+	snprintf(org1, sizeof org1, "Công ty Đua Ba %s", api_tag());
+	snprintf(org2, sizeof org2, "Công ty Đua Bốn %s", api_tag());
+	api_make_tax(tax, 9);
 	race(email, other, org1, org2, tax);
-	ck_assert_int_eq(sql_long(pg, "SELECT count(*) FROM users WHERE email IN ($1, $2)", email, other), 1);
-	ck_assert_int_eq(sql_long(pg, "SELECT count(*) FROM organizations WHERE name IN ($1, $2)", org1, org2), 1);
+	ck_assert_int_eq(api_sql_long(pg, "SELECT count(*) FROM users WHERE email IN ($1, $2)", email, other), 1);
+	ck_assert_int_eq(api_sql_long(pg, "SELECT count(*) FROM organizations WHERE name IN ($1, $2)", org1, org2), 1);
 	PQfinish(pg);
-	stop_ok();
+	api_stop_ok();
 }
 END_TEST
 
@@ -1479,14 +1080,14 @@ static int unanswered(const int *fds, int n)
 
 START_TEST(test_hashing_off_the_loop)
 {
-	start_server(false);
+	api_start(NULL);
 	/* At most 10 attempts on one email may be in flight (the rest get 429): spread them. */
 	enum { N = 20, ACCOUNTS = 4 };
-	struct acct a[ACCOUNTS];
+	struct api_acct a[ACCOUNTS];
 	for (int i = 0; i < ACCOUNTS; i++) {
 		char who[16];
 		snprintf(who, sizeof who, "busy%d", i);
-		json_decref(register_acct(&a[i], who, "Công ty Phần mềm Đông Hà", "enterprise", "quang-tri"));
+		api_register(&a[i], who, "Công ty Phần mềm Đông Hà", "enterprise", "quang-tri");
 	}
 	int fds[N];
 	double t0 = it_now();
@@ -1498,7 +1099,7 @@ START_TEST(test_hashing_off_the_loop)
 	for (int k = 0; k < 5; k++) {
 		struct it_response r;
 		double s = it_now();
-		ck_assert_msg(it_get(server.port, "/healthz", &r), "no answer to /healthz");
+		ck_assert_msg(it_get(api_port(), "/healthz", &r), "no answer to /healthz");
 		double ms = (it_now() - s) * 1000;
 		ck_assert_int_eq(r.status, 200);
 		it_response_free(&r);
@@ -1516,10 +1117,10 @@ START_TEST(test_hashing_off_the_loop)
 	char tokens[N][48];
 	for (int i = 0; i < N; i++) {
 		struct it_response r;
-		recv_resp(fds[i], &r, "POST", "/api/v1/auth/login");
-		check_status(&r, 200, "POST", "/api/v1/auth/login");
+		api_recv(fds[i], &r, "POST", "/api/v1/auth/login");
+		api_check_status(&r, 200, "POST", "/api/v1/auth/login");
 		json_t *doc = it_json(&r);
-		snprintf(tokens[i], sizeof tokens[i], "%s", str(doc, "token"));
+		snprintf(tokens[i], sizeof tokens[i], "%s", api_str(doc, "token"));
 		json_decref(doc);
 		it_response_free(&r);
 		for (int j = 0; j < i; j++)
@@ -1527,7 +1128,7 @@ START_TEST(test_hashing_off_the_loop)
 	}
 	double total = it_now() - t0;
 	ck_assert_msg(total < 45, "20 logins took %.1f s", total);
-	stop_ok();
+	api_stop_ok();
 }
 END_TEST
 
@@ -1552,15 +1153,15 @@ START_TEST(test_create_admin)
 {
 	PGconn *pg = it_pg_connect(it_db_url());
 	char email[160], upper[160], short_email[160];
-	snprintf(email, sizeof email, "admin2.%s@sokhcn.quangtri.gov.vn", tag);
-	snprintf(upper, sizeof upper, "ADMIN2.%s@SOKHCN.QUANGTRI.GOV.VN", tag);
-	snprintf(short_email, sizeof short_email, "admin3.%s@sokhcn.quangtri.gov.vn", tag);
+	snprintf(email, sizeof email, "admin2.%s@sokhcn.quangtri.gov.vn", api_tag());
+	snprintf(upper, sizeof upper, "ADMIN2.%s@SOKHCN.QUANGTRI.GOV.VN", api_tag());
+	snprintf(short_email, sizeof short_email, "admin3.%s@sokhcn.quangtri.gov.vn", api_tag());
 
 	struct it_cmd c;
 	create_admin(email, "mat-khau-quan-tri\\n", &c);
 	ck_assert_msg(c.status == 0, "create-admin exited %d: %s", c.status, c.err);
 	it_cmd_free(&c);
-	char *hash = sql_value(pg, "SELECT password_hash FROM users WHERE email = $1 AND role = 'admin'", email, NULL);
+	char *hash = api_sql_value(pg, "SELECT password_hash FROM users WHERE email = $1 AND role = 'admin'", email, NULL);
 	ck_assert_msg(hash != NULL, "no administrator %s", email);
 
 	/* Again, in another case and with another password: exit 1, nothing changed. */
@@ -1568,11 +1169,11 @@ START_TEST(test_create_admin)
 	ck_assert_msg(c.status == 1, "create-admin of an existing email exited %d: %s", c.status, c.err);
 	ck_assert_msg(strstr(c.err, "exists") != NULL, "stderr does not say why: %s", c.err);
 	it_cmd_free(&c);
-	char *again = sql_value(pg, "SELECT password_hash FROM users WHERE email = $1", email, NULL);
+	char *again = api_sql_value(pg, "SELECT password_hash FROM users WHERE email = $1", email, NULL);
 	ck_assert_msg(again != NULL && strcmp(hash, again) == 0, "the existing administrator was changed");
 	free(again);
 	free(hash);
-	ck_assert_int_eq(sql_long(pg, "SELECT count(*) FROM users WHERE lower(email) = $1", email, NULL), 1);
+	ck_assert_int_eq(api_sql_long(pg, "SELECT count(*) FROM users WHERE lower(email) = $1", email, NULL), 1);
 
 	/* Short passwords (characters, not bytes) and no password at all. */
 	static const char *const short_pw[] = {"ngan-qua\\n", "mậtkhẩu12\\n", "\\n"};
@@ -1584,34 +1185,31 @@ START_TEST(test_create_admin)
 	create_admin(short_email, NULL, &c);
 	ck_assert_msg(c.status != 0 && c.status != -1, "create-admin without stdin exited %d", c.status);
 	it_cmd_free(&c);
-	ck_assert_int_eq(sql_long(pg, "SELECT count(*) FROM users WHERE email = $1", short_email, NULL), 0);
+	ck_assert_int_eq(api_sql_long(pg, "SELECT count(*) FROM users WHERE email = $1", short_email, NULL), 0);
 	PQfinish(pg);
 
 	/* The administrator logs in and acts as one; a bootstrap with another password leaves it alone. */
 	char boot[300];
 	snprintf(boot, sizeof boot, "MARKETPLACE_BOOTSTRAP_ADMIN=%s:khong-duoc-ghi-de", email);
 	const char *env[] = {boot, NULL};
-	it_server_start(&server, env);
-	struct acct admin = {0};
+	api_start(env);
+	struct api_acct admin = {0};
 	snprintf(admin.email, sizeof admin.email, "%s", email);
 	snprintf(admin.password, sizeof admin.password, "mat-khau-quan-tri");
-	json_t *doc = login_doc(&admin);
-	ck_assert_str_eq(str(obj(doc, "user"), "role"), "admin");
-	ck_assert(json_is_null(json_object_get(obj(doc, "user"), "organization_id")));
+	json_t *doc = api_login_doc(&admin);
+	ck_assert_str_eq(api_str(api_obj(doc, "user"), "role"), "admin");
+	ck_assert(json_is_null(json_object_get(api_obj(doc, "user"), "organization_id")));
 	json_decref(doc);
-	json_t *e = find_audit("entity=user", admin.token, "user.admin_created", admin.user_id);
+	json_t *e = api_find_audit("entity=user", admin.token, "user.admin_created", admin.user_id);
 	ck_assert(json_is_null(json_object_get(e, "actor_id")));
 	json_decref(e);
-	stop_ok();
+	api_stop_ok();
 }
 END_TEST
 
 int main(void)
 {
-	run_num = ((long)time(NULL) % 1000000) * 100 + (long)getpid() % 100;
-	snprintf(tag, sizeof tag, "%ld", run_num);
-	snprintf(admin_email, sizeof admin_email, "quantri.%s@sokhcn.quangtri.gov.vn", tag);
-
+	api_init();
 	Suite *s = suite_create("integration_accounts");
 	TCase *tc = tcase_create("accounts");
 	tcase_set_timeout(tc, 120);

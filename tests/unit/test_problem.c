@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "problem.h"
+#include "request.h"
 #include "check_run.h"
 
 static const struct {

@@ -4,8 +4,9 @@
  * operation in its `paths` must be a route in routes_table() and every route
  * must be an operation in the spec; a failure names each missing pair.  Also:
  * the spec is OpenAPI 3.1.0, every operation has an operationId (unique) and
- * a responses object, and the {param} segments of each routed path are the
- * spec's declared path parameters.
+ * a responses object, the {param} segments of each routed path are the
+ * spec's declared path parameters, and each route's authentication column
+ * says what the operation's `security` (and `x-required-role`) says.
  */
 #include <check.h>
 #include <ctype.h>
@@ -66,6 +67,12 @@ static void note(char **list, size_t *len, const char *method, const char *path)
 	ck_assert_ptr_nonnull(grown);
 	*list = grown;
 	*len += (size_t)snprintf(*list + *len, add + 1, "%s%s %s", *len > 0 ? ", " : "", method, path);
+}
+
+static const struct route *routes_table(size_t *count)
+{
+	*count = routes_app()->nroutes;
+	return routes_app()->routes;
 }
 
 static bool routed(const char *method, const char *path)
@@ -236,6 +243,63 @@ START_TEST(route_params_declared_in_spec)
 }
 END_TEST
 
+/*
+ * The route_auth an operation's security declares: [] public; [{}, bearer]
+ * optional; [bearer] member, or admin with x-required-role: admin.  -1 for
+ * anything else.
+ */
+static int spec_auth(json_t *spec, json_t *op)
+{
+	json_t *security = json_object_get(op, "security");
+	if (security == NULL)
+		security = json_object_get(spec, "security");
+	bool anonymous = json_array_size(security) == 0, bearer = false;
+	size_t i;
+	json_t *requirement;
+	json_array_foreach(security, i, requirement) {
+		if (json_object_size(requirement) == 0)
+			anonymous = true;
+		else if (json_object_size(requirement) == 1 && json_object_get(requirement, "bearerAuth"))
+			bearer = true;
+		else
+			return -1;
+	}
+	const char *role = json_string_value(json_object_get(op, "x-required-role"));
+	if (role != NULL)
+		return !anonymous && bearer && strcmp(role, "admin") == 0 ? ROUTE_ADMIN : -1;
+	if (!bearer)
+		return ROUTE_PUBLIC;
+	return anonymous ? ROUTE_OPTIONAL : ROUTE_MEMBER;
+}
+
+START_TEST(route_auth_matches_spec_security)
+{
+	static const char *const names[] = {"public", "optional", "member", "admin"};
+	json_t *spec = load_spec();
+	json_t *paths = spec_paths(spec);
+	char *wrong = NULL;
+	size_t wrong_len = 0;
+	size_t count;
+	const struct route *table = routes_table(&count);
+	for (size_t i = 0; i < count; i++) {
+		char method[16];
+		lower(table[i].method, method, sizeof method);
+		json_t *op = json_object_get(json_object_get(paths, table[i].pattern), method);
+		if (op == NULL)
+			continue; /* reported by every_route_is_in_spec */
+		int declared = spec_auth(spec, op);
+		if (declared != (int)table[i].auth) {
+			char what[96];
+			snprintf(what, sizeof what, "%s (routed %s, spec %s)", table[i].pattern,
+				 names[table[i].auth], declared < 0 ? "unrecognised" : names[declared]);
+			note(&wrong, &wrong_len, table[i].method, what);
+		}
+	}
+	ck_assert_msg(wrong == NULL, "authentication differs between router and spec: %s", wrong);
+	json_decref(spec);
+}
+END_TEST
+
 static Suite *spec_routes_suite(void)
 {
 	Suite *s = suite_create("spec_routes");
@@ -246,6 +310,7 @@ static Suite *spec_routes_suite(void)
 	tcase_add_test(tc, routes_unique_and_handled);
 	tcase_add_test(tc, operations_have_id_and_responses);
 	tcase_add_test(tc, route_params_declared_in_spec);
+	tcase_add_test(tc, route_auth_matches_spec_security);
 	suite_add_tcase(s, tc);
 	return s;
 }

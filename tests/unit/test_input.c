@@ -6,7 +6,7 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "json_body.h"
+#include "input.h"
 #include "query.h"
 #include "check_run.h"
 
@@ -56,9 +56,9 @@ START_TEST(limit_rejected)
 }
 END_TEST
 
-static Suite *json_body_suite(void)
+static Suite *input_suite(void)
 {
-	Suite *s = suite_create("json_body");
+	Suite *s = suite_create("input");
 	TCase *tc = tcase_create("pure checks");
 	tcase_add_test(tc, content_type_accepted);
 	tcase_add_test(tc, content_type_rejected);
@@ -70,5 +70,5 @@ static Suite *json_body_suite(void)
 
 int main(void)
 {
-	return check_run(json_body_suite());
+	return check_run(input_suite());
 }

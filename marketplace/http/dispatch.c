@@ -1,0 +1,115 @@
+/* Route, authenticate, authorise and replay before a handler runs. */
+#include "dispatch.h"
+
+#include <event2/http.h>
+
+#include "auth.h"
+#include "conn_guard.h"
+#include "http_server.h"
+#include "idempotency.h"
+#include "problem.h"
+#include "request.h"
+#include "respond.h"
+#include "worker.h"
+
+static void run_handler(struct request *r) { r->route->handler(r); }
+
+static void on_idempotency_lookup(const struct db_result *result, void *arg)
+{
+	struct request *r = arg;
+	if (idempotency_not_stored(r, result))
+		run_handler(r);
+}
+
+/* The caller may call this route: replay a create already done, or run it. */
+static void admitted(struct request *r)
+{
+	if (!(r->route->options & ROUTE_IDEMPOTENT)) {
+		run_handler(r);
+		return;
+	}
+	if (!idempotency_prepare(r))
+		return;
+	if (!r->idempotency.active) {
+		run_handler(r);
+		return;
+	}
+	const char *params[4];
+	idempotency_params(r, params);
+	db_query(request_db(r), &idempotency_statements[IDEMPOTENCY_LOOKUP], params,
+		 on_idempotency_lookup, r);
+}
+
+static void unauthorized(struct request *r, const char *detail)
+{
+	request_add_header(r, "WWW-Authenticate", "Bearer realm=\"marketplace\"");
+	problem_reply(r, 401, detail);
+}
+
+static void on_identity(const struct db_result *result, void *arg)
+{
+	struct request *r = arg;
+	if (result->status != DB_OK)
+		respond_db_failure(r, result);
+	else if (!auth_identity_from(result->res, &r->who))
+		unauthorized(r, "The token is unknown, expired or revoked; log in again.");
+	else if (r->route->auth == ROUTE_ADMIN && !r->who.admin)
+		problem_reply(r, 403, "Only administrators may do this.");
+	else
+		admitted(r);
+}
+
+static void identify(struct request *r)
+{
+	enum route_auth auth = r->route->auth;
+	const char *header = auth == ROUTE_PUBLIC ? NULL : request_header(r, "Authorization");
+	if (header == NULL) {
+		if (auth == ROUTE_MEMBER || auth == ROUTE_ADMIN)
+			unauthorized(r, "This needs an Authorization: Bearer token.");
+		else
+			admitted(r);
+		return;
+	}
+	if (!auth_header_token_hash(header, r->who.token_hash)) {
+		unauthorized(r, "The Authorization header must be 'Bearer <token>'.");
+		return;
+	}
+	const char *params[1] = {r->who.token_hash};
+	db_query(request_db(r), &auth_statements[AUTH_IDENTITY], params, on_identity, r);
+}
+
+void dispatch_request(struct evhttp_request *ev, void *arg)
+{
+	struct worker *w = arg;
+	conn_guard_request_started(ev);
+	struct request *r = request_new(w, ev);
+	if (r == NULL)
+		return;
+	if (w->draining) {
+		request_add_header(r, "Connection", "close");
+		problem_reply(r, 503, "The server is shutting down; retry on another connection.");
+		return;
+	}
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(ev));
+	if (path == NULL || path[0] != '/') {
+		problem_reply(r, 400, "The request target is not a valid path.");
+		return;
+	}
+	char allow[128];
+	const struct route *found = NULL;
+	switch (router_match(w->app->routes, w->app->nroutes, request_method_name(r), path, &found,
+			     &r->params, allow, sizeof allow)) {
+	case ROUTE_FOUND:
+		r->route = found;
+		r->route_index = (int)(found - w->app->routes);
+		identify(r);
+		return;
+	case ROUTE_METHOD_NOT_ALLOWED:
+		request_add_header(r, "Allow", allow);
+		problem_reply(r, 405, "This resource does not support the request's method.");
+		return;
+	case ROUTE_NOT_FOUND:
+		problem_reply(r, 404, "No resource lives at this path.");
+		return;
+	}
+}
