@@ -139,7 +139,7 @@ const struct field_rule organization_fields[] = {
 	 "must be 10 digits, or 10 digits, '-' and 3 digits for a branch"},
 	{"province", FIELD_REQUIRED, 2, 64, NULL, NULL, NULL},
 	{"address", FIELD_NULLABLE, 1, 500, NULL, NULL, NULL},
-	{"website", FIELD_NULLABLE, 4, 300, NULL, NULL, NULL},
+	{"website", FIELD_NULLABLE, 4, 300, NULL, valid_web_address, "must be an http:// or https:// address"},
 	{"description", FIELD_NULLABLE, 1, 5000, NULL, NULL, NULL},
 	{0},
 };

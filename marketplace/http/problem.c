@@ -4,11 +4,14 @@
 #include <stdio.h>
 
 #include "request.h"
+#include "text.h"
 
 json_t *problem_new(int status, const char *detail, const char *request_id)
 {
+	char safe[1024]; /* details may quote client bytes */
 	json_t *p = json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank", "title",
-			      http_status_title(status), "status", status, "detail", detail);
+			      http_status_title(status), "status", status, "detail",
+			      utf8_sanitize(detail, safe, sizeof safe));
 	if (p != NULL && request_id != NULL)
 		json_object_set_new(p, "request_id", json_string(request_id));
 	return p;

@@ -10,6 +10,7 @@
 
 #include "problem.h"
 #include "request.h"
+#include "text.h"
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -85,6 +86,11 @@ bool query_parse(struct request *r, const char *const *allowed, struct query *q)
 	}
 	struct evkeyval *kv;
 	TAILQ_FOREACH(kv, &q->params, next) {
+		if (!utf8_valid(kv->key, strlen(kv->key)) || !utf8_valid(kv->value, strlen(kv->value))) {
+			query_free(q);
+			problem_reply(r, 400, "The query string is not valid UTF-8.");
+			return false;
+		}
 		bool known = strcmp(kv->key, "limit") == 0 || strcmp(kv->key, "cursor") == 0;
 		for (const char *const *a = allowed; *a != NULL && !known; a++)
 			known = strcmp(*a, kv->key) == 0;

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "log.h"
 #include "proxy.h"
+#include "text.h"
 #include "metrics.h"
 #include "worker.h"
 
@@ -218,9 +219,11 @@ static void log_access(const struct request *r, int status, size_t bytes, double
 {
 	if (!log_enabled(LOG_INFO))
 		return;
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(r->ev));
+	char safe_path[2048]; /* the client's bytes: not always UTF-8 */
 	json_t *fields = json_pack("{s:s, s:s, s:s?, s:s?, s:i, s:I, s:f, s:s}", "request_id", r->id,
 				   "method", request_method_name(r), "path",
-				   evhttp_uri_get_path(evhttp_request_get_evhttp_uri(r->ev)), "route",
+				   path != NULL ? utf8_sanitize(path, safe_path, sizeof safe_path) : NULL, "route",
 				   r->route != NULL ? r->route->pattern : NULL, "status", status,
 				   "bytes", (json_int_t)bytes, "duration_ms", seconds * 1000.0,
 				   "remote", r->client_address);

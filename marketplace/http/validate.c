@@ -3,8 +3,10 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "problem.h"
+#include "text.h"
 
 void validate_init(struct validation *v)
 {
@@ -20,8 +22,9 @@ void validate_free(struct validation *v)
 
 void validate_error(struct validation *v, const char *field, const char *message)
 {
-	char name[160];
-	snprintf(name, sizeof name, "%s%s", v->prefix, field);
+	char joined[512], name[160];
+	snprintf(joined, sizeof joined, "%s%s", v->prefix, field);
+	utf8_sanitize(joined, name, sizeof name); /* a long name is cut between characters */
 	json_array_append_new(v->errors, json_pack("{s:s, s:s}", "field", name, "message", message));
 }
 
@@ -196,6 +199,17 @@ bool valid_tax_code(const char *t)
 		if (i == 10 ? t[i] != '-' : !digit)
 			return false;
 	}
+	return true;
+}
+
+bool valid_web_address(const char *text)
+{
+	size_t scheme = strncasecmp(text, "https://", 8) == 0 ? 8 : strncasecmp(text, "http://", 7) == 0 ? 7 : 0;
+	if (scheme == 0 || text[scheme] == '\0' || text[scheme] == '/')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return false;
 	return true;
 }
 

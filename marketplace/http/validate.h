@@ -82,6 +82,8 @@ json_t *validate_fields(struct validation *v, json_t *obj, const struct field_ru
 bool valid_email(const char *email);
 bool valid_tax_code(const char *tax_code);
 bool valid_uuid(const char *text);
+/* An absolute http:// or https:// address with a host (no javascript:, data:, ...). */
+bool valid_web_address(const char *text);
 size_t utf8_length(const char *s);
 
 #endif

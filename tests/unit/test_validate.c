@@ -84,6 +84,40 @@ START_TEST(errors_are_collected_with_prefix)
 }
 END_TEST
 
+START_TEST(web_addresses)
+{
+	ck_assert(valid_web_address("https://vien-nong-nghiep.vn"));
+	ck_assert(valid_web_address("HTTP://sokhcn.quangtri.gov.vn/gioi-thieu?x=1"));
+	const char *bad[] = {"javascript:alert(1)", "JavaScript://x", "data:text/html,x", "ftp://x.vn",
+			     "vien.vn", "https://", "https:///path", "https://a b.vn", "http://x.vn\n"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(!valid_web_address(bad[i]), "'%s' accepted", bad[i]);
+}
+END_TEST
+
+/* A field name past the limit is cut between characters, so its error still reaches the client. */
+START_TEST(long_field_names_keep_their_error)
+{
+	char key[400] = "";
+	while (strlen(key) + 3 < sizeof key - 1)
+		strcat(key, "đ"); /* two bytes: a cut at an odd byte would split one */
+	strcat(key, "x");
+	json_t *body = json_object();
+	json_object_set_new(body, key, json_true());
+	struct validation v;
+	validate_init(&v);
+	v.prefix = "o.";
+	validate_known_fields(&v, body, (const char *const[]){"name", NULL});
+	ck_assert_uint_eq(json_array_size(v.errors), 1);
+	const char *field = json_string_value(json_object_get(json_array_get(v.errors, 0), "field"));
+	ck_assert_ptr_nonnull(field);
+	ck_assert(strncmp(field, "o.đđ", strlen("o.đđ")) == 0);
+	ck_assert_uint_lt(strlen(field), 160);
+	validate_free(&v);
+	json_decref(body);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("validate");
@@ -93,6 +127,8 @@ int main(void)
 	tcase_add_test(tc, uuids);
 	tcase_add_test(tc, utf8_lengths_count_code_points);
 	tcase_add_test(tc, errors_are_collected_with_prefix);
+	tcase_add_test(tc, web_addresses);
+	tcase_add_test(tc, long_field_names_keep_their_error);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
