@@ -492,24 +492,64 @@ START_TEST(test_free_while_connecting)
 }
 END_TEST
 
+/* The number of name's backends running pg_sleep right now. */
+static long sleeping_backends(PGconn *watch, const char *name)
+{
+	const char *params[] = {name};
+	PGresult *res = PQexecParams(watch,
+				     "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1"
+				     " AND state = 'active' AND query LIKE '%pg_sleep%'",
+				     1, NULL, params, NULL, NULL, 0);
+	ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "pg_stat_activity: %s",
+		      PQresultErrorMessage(res));
+	long n = atol(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return n;
+}
+
+/* Ends name's backends (they would finish their pg_sleep first otherwise). */
+static void terminate_backends(PGconn *watch, const char *name)
+{
+	const char *params[] = {name};
+	PGresult *res = PQexecParams(watch,
+				     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+				     " WHERE application_name = $1",
+				     1, NULL, params, NULL, NULL, 0);
+	ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "pg_terminate_backend: %s",
+		      PQresultErrorMessage(res));
+	PQclear(res);
+}
+
 START_TEST(test_free_with_queries_in_flight)
 {
-	struct db_pool *pool = new_pool(it_db_url(), 2, 5000);
-	struct outcome o;
-	query1(pool, &st_add, "1", NULL, &o, 5000);
-	ck_assert_int_eq(o.status, DB_OK);
+	char name[64];
+	snprintf(name, sizeof name, "it-inflight-%ld", (long)getpid());
+	char *conninfo = it_conninfo_app(name);
+	struct db_pool *pool = new_pool(conninfo, 2, 5000);
+	free(conninfo);
+	wait_ready(pool, 2);
+	PGconn *watch = it_pg_connect(it_db_url());
 	enum { N = 10 };
 	struct free_probe p[N];
 	memset(p, 0, sizeof p);
 	for (int i = 0; i < N; i++)
-		db_query(pool, &st_sleep, (const char *const[]){"1"}, on_probe, &p[i]);
-	run_for(100); /* sent, now running on the server */
+		db_query(pool, &st_sleep, (const char *const[]){"3"}, on_probe, &p[i]);
+	/* Sent: the first query of each connection runs on the server, the rest wait behind it. */
+	double t0 = it_now();
+	long running;
+	while ((running = sleeping_backends(watch, name)) < 2) {
+		ck_assert_msg(it_now() - t0 < 2.5, "after %.1f s only %ld of the pool's 2 backends run pg_sleep",
+			      it_now() - t0, running);
+		run_for(10);
+	}
 	for (int i = 0; i < N; i++)
 		ck_assert_msg(p[i].calls == 0, "query %d finished early", i);
 	db_pool_free(pool);
 	assert_all_unavailable_once(p, N, "free with queries in flight");
 	run_for(100);
 	assert_all_unavailable_once(p, N, "after the free");
+	terminate_backends(watch, name);
+	PQfinish(watch);
 }
 END_TEST
 
