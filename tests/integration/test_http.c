@@ -567,36 +567,77 @@ START_TEST(test_keep_alive)
 }
 END_TEST
 
-START_TEST(test_graceful_shutdown)
+/* Holds an ACCESS EXCLUSIVE lock on sectors in an open transaction. */
+static PGconn *lock_sectors(void)
 {
-	start(NULL);
-	PGconn *locker = it_pg_connect(it_db_url());
-	PGconn *watcher = it_pg_connect(it_db_url());
-	it_pg_exec(locker, "BEGIN");
-	it_pg_exec(locker, "LOCK TABLE sectors IN ACCESS EXCLUSIVE MODE");
+	PGconn *pg = it_pg_connect(it_db_url());
+	it_pg_exec(pg, "BEGIN");
+	it_pg_exec(pg, "LOCK TABLE sectors IN ACCESS EXCLUSIVE MODE");
+	return pg;
+}
 
+/* Sends GET /api/v1/sectors on a new connection and waits until its query is queued behind the lock. */
+static int sectors_blocked(PGconn *watcher)
+{
 	int fd = it_connect(server.port, 15000);
 	ck_assert(fd >= 0);
 	ck_assert(it_send_request(fd, "GET", "/api/v1/sectors", NULL, NULL, 0, true));
-	/* Wait until the server's query is queued behind our lock. */
 	double t0 = it_now();
 	while (it_pg_long(watcher, "SELECT count(*) FROM pg_locks WHERE NOT granted"
 				   " AND relation = 'sectors'::regclass") < 1) {
 		ck_assert_msg(it_now() - t0 < 5, "the request never reached the database");
 		it_sleep_ms(20);
 	}
+	return fd;
+}
+
+/*
+ * After SIGTERM: waits until connecting is refused, that is until every
+ * worker has closed its listener and is draining.  Fails after 2 s, well
+ * before the default 5 s query timeout would end a request blocked by
+ * lock_sectors and let the drain finish.
+ */
+static void wait_refused(void)
+{
+	double t0 = it_now();
+	for (int fd; (fd = it_connect(server.port, 1000)) >= 0;) {
+		close(fd);
+		ck_assert_msg(it_now() - t0 < 2.0, "the server still accepts connections %.1f s after SIGTERM",
+			      it_now() - t0);
+		it_sleep_ms(10);
+	}
+}
+
+/*
+ * For ms milliseconds, the server must keep draining: neither exit nor
+ * answer or close fd, whose request is blocked.  This checks that something
+ * does NOT happen, hence a window; it spans many of the server's 20 ms drain
+ * ticks, and any exit or byte ends it with a failure at once.
+ */
+static void assert_still_draining(int fd, int ms)
+{
+	double t0 = it_now(), until = t0 + ms / 1000.0;
+	while (it_now() < until) {
+		int status;
+		ck_assert_msg(waitpid(server.pid, &status, WNOHANG) == 0,
+			      "the server exited %.0f ms into its drain with a request in flight",
+			      (it_now() - t0) * 1000);
+		struct pollfd p = {fd, POLLIN, 0};
+		ck_assert_msg(poll(&p, 1, 10) == 0,
+			      "the blocked request was answered or closed %.0f ms into the drain",
+			      (it_now() - t0) * 1000);
+	}
+}
+
+START_TEST(test_graceful_shutdown)
+{
+	start(NULL);
+	PGconn *locker = lock_sectors();
+	PGconn *watcher = it_pg_connect(it_db_url());
+	int fd = sectors_blocked(watcher);
 	ck_assert_int_eq(kill(server.pid, SIGTERM), 0);
-	it_sleep_ms(200);
-	/* Draining: no longer accepting. */
-	int late = it_connect(server.port, 1000);
-	if (late >= 0)
-		close(late);
-	ck_assert_msg(late < 0, "the server still accepts connections 200 ms after SIGTERM");
-	it_sleep_ms(300);
-	/* The server is draining: it must still be alive, waiting for the request. */
-	int status;
-	ck_assert_msg(waitpid(server.pid, &status, WNOHANG) == 0,
-		      "the server exited within 500 ms of SIGTERM with a request in flight");
+	wait_refused();
+	assert_still_draining(fd, 300);
 	it_pg_exec(locker, "ROLLBACK");
 
 	struct it_response r;
@@ -615,15 +656,6 @@ START_TEST(test_graceful_shutdown)
 	ck_assert_msg(rc == 0, "the server exited with status %d after SIGTERM", rc);
 }
 END_TEST
-
-/* Holds an ACCESS EXCLUSIVE lock on sectors in an open transaction. */
-static PGconn *lock_sectors(void)
-{
-	PGconn *pg = it_pg_connect(it_db_url());
-	it_pg_exec(pg, "BEGIN");
-	it_pg_exec(pg, "LOCK TABLE sectors IN ACCESS EXCLUSIVE MODE");
-	return pg;
-}
 
 START_TEST(test_query_timeout_503)
 {
@@ -653,16 +685,8 @@ START_TEST(test_shutdown_timeout)
 	start((const char *const[]){"MARKETPLACE_SHUTDOWN_TIMEOUT_MS=500", NULL});
 	PGconn *locker = lock_sectors();
 	PGconn *watcher = it_pg_connect(it_db_url());
-	int fd = it_connect(server.port, 5000);
-	ck_assert(fd >= 0);
-	ck_assert(it_send_request(fd, "GET", "/api/v1/sectors", NULL, NULL, 0, true));
+	int fd = sectors_blocked(watcher);
 	double t0 = it_now();
-	while (it_pg_long(watcher, "SELECT count(*) FROM pg_locks WHERE NOT granted"
-				   " AND relation = 'sectors'::regclass") < 1) {
-		ck_assert_msg(it_now() - t0 < 5, "the request never reached the database");
-		it_sleep_ms(20);
-	}
-	t0 = it_now();
 	ck_assert_int_eq(kill(server.pid, SIGTERM), 0);
 	int rc = it_wait_exit(server.pid, 5000);
 	double took = it_now() - t0;
