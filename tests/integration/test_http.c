@@ -657,6 +657,56 @@ START_TEST(test_graceful_shutdown)
 }
 END_TEST
 
+START_TEST(test_keep_alive_after_sigterm)
+{
+	/*
+	 * One worker, so the kept-alive connection and the request in flight
+	 * share its drain.  With two, the other worker would have nothing in
+	 * flight, stop at once and close the kept-alive connection, unanswered.
+	 */
+	start((const char *const[]){"MARKETPLACE_THREADS=1", NULL});
+	int kept = it_connect(server.port, 5000);
+	ck_assert(kept >= 0);
+	struct it_response r;
+	ck_assert(it_send_request(kept, "GET", "/healthz", NULL, NULL, 0, false));
+	ck_assert_msg(it_read_response(kept, &r), "no first response on the kept-alive connection");
+	ck_assert_int_eq(r.status, 200);
+	it_response_free(&r);
+
+	PGconn *locker = lock_sectors();
+	PGconn *watcher = it_pg_connect(it_db_url());
+	int slow = sectors_blocked(watcher);
+	ck_assert_int_eq(kill(server.pid, SIGTERM), 0);
+	wait_refused();
+
+	ck_assert(it_send_request(kept, "GET", "/healthz", NULL, NULL, 0, false));
+	bool answered = it_read_response(kept, &r);
+	double closed = answered ? wait_closed(kept, it_now() + 5.0) : -1;
+	close(kept);
+	ck_assert_msg(answered, "a request on a kept-alive connection got no answer during the drain");
+	it_assert_problem(&r, 503);
+	const char *conn = it_header(&r, "Connection");
+	ck_assert_msg(conn != NULL && strcasecmp(conn, "close") == 0, "Connection: %s, not close",
+		      conn ? conn : "(missing)");
+	ck_assert_msg(it_header(&r, "Retry-After") != NULL, "503 without Retry-After");
+	ck_assert_msg(closed > 0, "the connection stayed open after \"Connection: close\"");
+	it_response_free(&r);
+
+	/* The request in flight still completes, then the server exits. */
+	it_pg_exec(locker, "ROLLBACK");
+	answered = it_read_response(slow, &r);
+	close(slow);
+	PQfinish(locker);
+	PQfinish(watcher);
+	ck_assert_msg(answered, "the in-flight request got no response during shutdown");
+	ck_assert_msg(r.status == 200, "in-flight request: status %d: %.200s", r.status, r.body);
+	it_response_free(&r);
+	int rc = it_wait_exit(server.pid, 15000);
+	server.pid = -1;
+	ck_assert_msg(rc == 0, "the server exited with status %d after SIGTERM", rc);
+}
+END_TEST
+
 START_TEST(test_query_timeout_503)
 {
 	start((const char *const[]){"MARKETPLACE_QUERY_TIMEOUT_MS=300", NULL});
@@ -728,6 +778,7 @@ int main(void)
 	tcase_add_test(tc, test_silent_client);
 	tcase_add_test(tc, test_keep_alive);
 	tcase_add_test(tc, test_graceful_shutdown);
+	tcase_add_test(tc, test_keep_alive_after_sigterm);
 	tcase_add_test(tc, test_query_timeout_503);
 	tcase_add_test(tc, test_shutdown_timeout);
 	suite_add_tcase(s, tc);
