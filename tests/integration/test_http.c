@@ -820,6 +820,80 @@ START_TEST(test_shutdown_timeout)
 }
 END_TEST
 
+/* ------------------------------------------------------------ a backend that stops answering */
+
+/*
+ * A SIGSTOPped backend keeps its socket open and answers nothing, so its
+ * statement_timeout cannot fire: only the pool's own deadline ends the
+ * request.  The server's connections are named SILENT_PREFIX..., by which
+ * the unchecked teardown resumes them whatever became of the test.
+ */
+#define SILENT_PREFIX "it-silent-"
+
+static void resume_silenced(void) { it_backends_resume(SILENT_PREFIX); }
+
+START_TEST(test_silent_backend_503)
+{
+	/* One worker with one connection: the request below needs the backend we stop. */
+	char name[64];
+	snprintf(name, sizeof name, SILENT_PREFIX "http-%ld", (long)getpid());
+	char *conninfo = it_conninfo_app(name);
+	size_t len = strlen(conninfo) + 32;
+	char *url = malloc(len);
+	ck_assert(url != NULL);
+	snprintf(url, len, "MARKETPLACE_DATABASE_URL=%s", conninfo);
+	free(conninfo);
+	start((const char *const[]){url, "MARKETPLACE_THREADS=1", "MARKETPLACE_DB_POOL=1",
+				    "MARKETPLACE_QUERY_TIMEOUT_MS=1000", NULL});
+	free(url);
+	json_t *doc = get_list("/api/v1/sectors", 48);
+	json_decref(doc);
+
+	/* The migrations' connection had the same name: wait until the pool's is the only one. */
+	PGconn *watch = it_pg_connect(it_db_url());
+	int pids[4], n;
+	double t0 = it_now();
+	while ((n = it_pg_backend_pids(watch, name, pids, 4)) != 1) {
+		ck_assert_msg(it_now() - t0 < 5.0, "%d backends named %s, expected the pool's one", n, name);
+		it_sleep_ms(20);
+	}
+	int silent = pids[0];
+	it_backend_stop(silent);
+
+	/* The sectors route reads the database on every request. */
+	int fd = it_connect(server.port, 4000); /* the query timeout and 3 s more */
+	ck_assert(fd >= 0);
+	t0 = it_now();
+	ck_assert(it_send_request(fd, "GET", "/api/v1/sectors", NULL, NULL, 0, true));
+	struct it_response r;
+	bool answered = it_read_response(fd, &r);
+	double took = it_now() - t0;
+	close(fd);
+	kill(silent, SIGCONT);
+	ck_assert_msg(answered, "no answer within %.1f s to a request whose backend stopped answering "
+				"(query timeout 1 s)", took);
+	it_assert_problem(&r, 503);
+	ck_assert_msg(it_header(&r, "Retry-After") != NULL, "503 without Retry-After");
+	ck_assert_msg(took >= 0.9 && took <= 2.5, "answered after %.2f s with a 1 s query timeout", took);
+	it_response_free(&r);
+
+	/* Service resumes without a restart (503s while the connection is re-made). */
+	t0 = it_now();
+	for (;;) {
+		ck_assert(it_get(server.port, "/api/v1/sectors", &r));
+		if (r.status == 200)
+			break;
+		it_assert_problem(&r, 503);
+		it_response_free(&r);
+		ck_assert_msg(it_now() - t0 < 5.0, "the server still answers 503 5 s after the timeout");
+		it_sleep_ms(20);
+	}
+	it_response_free(&r);
+	PQfinish(watch);
+	stop_ok();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("integration_http");
@@ -847,5 +921,11 @@ int main(void)
 	tcase_add_test(tc, test_query_timeout_503);
 	tcase_add_test(tc, test_shutdown_timeout);
 	suite_add_tcase(s, tc);
+	/* Its own case, so its unchecked teardown resumes a stopped backend right after it. */
+	TCase *silent = tcase_create("silent_backend");
+	tcase_set_timeout(silent, 60);
+	tcase_add_unchecked_fixture(silent, NULL, resume_silenced);
+	tcase_add_test(silent, test_silent_backend_503);
+	suite_add_tcase(s, silent);
 	return check_run(s);
 }
