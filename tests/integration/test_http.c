@@ -631,9 +631,36 @@ START_TEST(test_keep_alive)
 }
 END_TEST
 
-/* Holds an ACCESS EXCLUSIVE lock on sectors in an open transaction. */
-static PGconn *lock_sectors(void)
+/* it_server_start's 2 threads, each with the default pool of 8 connections. */
+#define SERVER_CONNECTIONS (2 * 8)
+
+/* Waits until the server has `connections` database connections ready; fails after 10 s. */
+static void wait_pool_ready(int connections)
 {
+	double t0 = it_now();
+	for (;;) {
+		struct it_response r;
+		ck_assert_msg(it_get(server.port, "/metrics", &r), "no response to GET /metrics");
+		double ready = it_metric(r.body, "marketplace_db_pool_connections{state=\"idle\"}") +
+			       it_metric(r.body, "marketplace_db_pool_connections{state=\"in_use\"}");
+		it_response_free(&r);
+		if (ready == connections)
+			return;
+		ck_assert_msg(it_now() - t0 < 10.0, "%g of the server's %d database connections ready after 10 s",
+			      ready, connections);
+		it_sleep_ms(20);
+	}
+}
+
+/*
+ * Holds an ACCESS EXCLUSIVE lock on sectors in an open transaction, once the
+ * server's `connections` connections are ready.  One still preparing its
+ * statements would block on the lock, be taken for the request's query by
+ * sectors_blocked, or fail its preparation under a short query timeout.
+ */
+static PGconn *lock_sectors(int connections)
+{
+	wait_pool_ready(connections);
 	PGconn *pg = it_pg_connect(it_db_url());
 	it_pg_exec(pg, "BEGIN");
 	it_pg_exec(pg, "LOCK TABLE sectors IN ACCESS EXCLUSIVE MODE");
@@ -687,16 +714,22 @@ static void assert_still_draining(int fd, int ms)
 			      "the server exited %.0f ms into its drain with a request in flight",
 			      (it_now() - t0) * 1000);
 		struct pollfd p = {fd, POLLIN, 0};
-		ck_assert_msg(poll(&p, 1, 10) == 0,
-			      "the blocked request was answered or closed %.0f ms into the drain",
-			      (it_now() - t0) * 1000);
+		if (poll(&p, 1, 10) == 0)
+			continue;
+		char got[64] = "";
+		ssize_t n = recv(fd, got, sizeof got - 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n > 0)
+			got[strcspn(got, "\r\n")] = '\0';
+		ck_abort_msg("the blocked request was %s %.0f ms into the drain%s%s",
+			     n > 0 ? "answered" : "closed", (it_now() - t0) * 1000, n > 0 ? ": " : "",
+			     n > 0 ? got : "");
 	}
 }
 
 START_TEST(test_graceful_shutdown)
 {
 	start(NULL);
-	PGconn *locker = lock_sectors();
+	PGconn *locker = lock_sectors(SERVER_CONNECTIONS);
 	PGconn *watcher = it_pg_connect(it_db_url());
 	int fd = sectors_blocked(watcher);
 	ck_assert_int_eq(kill(server.pid, SIGTERM), 0);
@@ -728,7 +761,7 @@ START_TEST(test_keep_alive_after_sigterm)
 	 * share its drain.  With two, the other worker would have nothing in
 	 * flight, stop at once and close the kept-alive connection, unanswered.
 	 */
-	start((const char *const[]){"MARKETPLACE_THREADS=1", NULL});
+	start((const char *const[]){"MARKETPLACE_THREADS=1", "MARKETPLACE_DB_POOL=2", NULL});
 	int kept = it_connect(server.port, 5000);
 	ck_assert(kept >= 0);
 	struct it_response r;
@@ -737,7 +770,7 @@ START_TEST(test_keep_alive_after_sigterm)
 	ck_assert_int_eq(r.status, 200);
 	it_response_free(&r);
 
-	PGconn *locker = lock_sectors();
+	PGconn *locker = lock_sectors(2);
 	PGconn *watcher = it_pg_connect(it_db_url());
 	int slow = sectors_blocked(watcher);
 	ck_assert_int_eq(kill(server.pid, SIGTERM), 0);
@@ -774,7 +807,7 @@ END_TEST
 START_TEST(test_query_timeout_503)
 {
 	start((const char *const[]){"MARKETPLACE_QUERY_TIMEOUT_MS=300", NULL});
-	PGconn *locker = lock_sectors();
+	PGconn *locker = lock_sectors(SERVER_CONNECTIONS);
 	double t0 = it_now();
 	struct it_response r;
 	bool answered = it_get(server.port, "/api/v1/sectors", &r);
@@ -797,7 +830,7 @@ START_TEST(test_shutdown_timeout)
 {
 	/* A request stuck longer than MARKETPLACE_SHUTDOWN_TIMEOUT_MS does not hold the exit. */
 	start((const char *const[]){"MARKETPLACE_SHUTDOWN_TIMEOUT_MS=500", NULL});
-	PGconn *locker = lock_sectors();
+	PGconn *locker = lock_sectors(SERVER_CONNECTIONS);
 	PGconn *watcher = it_pg_connect(it_db_url());
 	int fd = sectors_blocked(watcher);
 	double t0 = it_now();
