@@ -728,3 +728,101 @@ char *it_conninfo_for(const char *dbname)
 	PQconninfoFree(opts);
 	return buf;
 }
+
+char *it_conninfo_app(const char *application_name)
+{
+	char *perr = NULL;
+	PQconninfoOption *opts = PQconninfoParse(it_db_url(), &perr);
+	if (opts == NULL) {
+		char msg[256];
+		snprintf(msg, sizeof msg, "%s", perr ? perr : "out of memory");
+		PQfreemem(perr);
+		ck_abort_msg("MARKETPLACE_TEST_DATABASE_URL does not parse: %s", msg);
+	}
+	size_t cap = 4096, n = 0;
+	char *buf = calloc(1, cap);
+	ck_assert_msg(buf != NULL, "out of memory");
+	for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
+		if (o->val != NULL && o->val[0] != '\0' && strcmp(o->keyword, "application_name") != 0)
+			append_kv(buf, cap, &n, o->keyword, o->val);
+	append_kv(buf, cap, &n, "application_name", application_name);
+	PQconninfoFree(opts);
+	return buf;
+}
+
+/* ------------------------------------------------------------ silent backends */
+
+int it_pg_backend_pids(PGconn *pg, const char *name, int *pids, int max)
+{
+	const char *params[] = {name};
+	PGresult *res = PQexecParams(pg,
+				     "SELECT pid FROM pg_stat_activity WHERE application_name = $1"
+				     " AND backend_type = 'client backend' ORDER BY pid",
+				     1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		char msg[512];
+		snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(res));
+		PQclear(res);
+		ck_abort_msg("cannot list the backends of %s: %s", name, msg);
+	}
+	int n = PQntuples(res);
+	for (int i = 0; i < n && i < max; i++)
+		pids[i] = atoi(PQgetvalue(res, i, 0));
+	PQclear(res);
+	return n;
+}
+
+/* The state letter of /proc/pid/stat ('T' when stopped), or 0 when it cannot be read. */
+static char proc_state(int pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *paren = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+	return paren != NULL && paren[1] == ' ' ? paren[2] : 0;
+}
+
+void it_backend_stop(int pid)
+{
+	ck_assert_msg(kill(pid, SIGSTOP) == 0, "cannot stop backend %d: %s", pid, strerror(errno));
+	double deadline = it_now() + 5.0;
+	char state;
+	while ((state = proc_state(pid)) != 'T') {
+		if (it_now() >= deadline) {
+			kill(pid, SIGCONT);
+			ck_abort_msg("backend %d is not stopped 5 s after SIGSTOP (state %c)", pid,
+				     state ? state : '?');
+		}
+		it_sleep_ms(5);
+	}
+}
+
+int it_backends_resume(const char *prefix)
+{
+	const char *url = getenv("MARKETPLACE_TEST_DATABASE_URL");
+	if (url == NULL || url[0] == '\0')
+		return -1;
+	PGconn *pg = PQconnectdb(url);
+	int resumed = -1;
+	if (PQstatus(pg) == CONNECTION_OK) {
+		const char *params[] = {prefix};
+		PGresult *res = PQexecParams(pg,
+					     "SELECT pid FROM pg_stat_activity"
+					     " WHERE starts_with(application_name, $1)",
+					     1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+			resumed = 0;
+			for (int i = 0; i < PQntuples(res); i++)
+				if (kill(atoi(PQgetvalue(res, i, 0)), SIGCONT) == 0)
+					resumed++;
+		}
+		PQclear(res);
+	}
+	PQfinish(pg);
+	return resumed;
+}

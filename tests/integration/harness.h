@@ -155,6 +155,24 @@ char *it_pg_value(PGconn *pg, const char *sql);
 long it_pg_long(PGconn *pg, const char *sql);
 /* A keyword/value conninfo for the test database's cluster and role, database `dbname` (free it). */
 char *it_conninfo_for(const char *dbname);
+/* The test database's conninfo with application_name set, so its backends can be found (free it). */
+char *it_conninfo_app(const char *application_name);
+
+/* ------------------------------------------------------------ silent backends */
+
+/*
+ * The pids of the client backends whose application_name is `name`, ascending,
+ * at most max; returns how many there are (fails the test on an SQL error).
+ */
+int it_pg_backend_pids(PGconn *pg, const char *name, int *pids, int max);
+/* SIGSTOPs a backend and waits until it is stopped; fails the test after 5 s. */
+void it_backend_stop(int pid);
+/*
+ * SIGCONTs every backend whose application_name starts with prefix; returns
+ * how many, or -1 when the database cannot be asked.  Never fails the test:
+ * meant for unchecked teardowns, so a failed test leaves no backend stopped.
+ */
+int it_backends_resume(const char *prefix);
 
 /* ------------------------------------------------------------ processes */
 

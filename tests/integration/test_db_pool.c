@@ -1,11 +1,13 @@
 /*
  * marketplace/db.h driven directly on the test's own event loop, against the
- * test database: pipelining, errors, timeouts, transactions, an unreachable
- * server and freeing a pool with work pending.
+ * test database: pipelining, errors, timeouts (the server's statement_timeout,
+ * and the pool's own deadline when a backend stops answering), transactions,
+ * an unreachable server and freeing a pool with work pending.
  */
 #include <check.h>
 #include <event2/event.h>
 #include <libpq-fe.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +121,8 @@ struct outcome {
 	char value[64];
 	char sqlstate[6];
 	int backend;
-	int seq; /* completion order */
+	int seq;   /* completion order */
+	double at; /* it_now() at completion */
 };
 
 static int completions;
@@ -130,6 +133,7 @@ static void on_result(const struct db_result *r, void *arg)
 	o->calls++;
 	o->status = r->status;
 	o->seq = ++completions;
+	o->at = it_now();
 	snprintf(o->sqlstate, sizeof o->sqlstate, "%s", db_sqlstate(r));
 	if (r->status == DB_OK && r->res != NULL && PQntuples(r->res) > 0) {
 		snprintf(o->value, sizeof o->value, "%s", PQgetvalue(r->res, 0, 0));
@@ -492,24 +496,258 @@ START_TEST(test_free_while_connecting)
 }
 END_TEST
 
+/* The number of name's backends running pg_sleep right now. */
+static long sleeping_backends(PGconn *watch, const char *name)
+{
+	const char *params[] = {name};
+	PGresult *res = PQexecParams(watch,
+				     "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1"
+				     " AND state = 'active' AND query LIKE '%pg_sleep%'",
+				     1, NULL, params, NULL, NULL, 0);
+	ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "pg_stat_activity: %s",
+		      PQresultErrorMessage(res));
+	long n = atol(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return n;
+}
+
+/* Ends name's backends (they would finish their pg_sleep first otherwise). */
+static void terminate_backends(PGconn *watch, const char *name)
+{
+	const char *params[] = {name};
+	PGresult *res = PQexecParams(watch,
+				     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+				     " WHERE application_name = $1",
+				     1, NULL, params, NULL, NULL, 0);
+	ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "pg_terminate_backend: %s",
+		      PQresultErrorMessage(res));
+	PQclear(res);
+}
+
 START_TEST(test_free_with_queries_in_flight)
 {
-	struct db_pool *pool = new_pool(it_db_url(), 2, 5000);
-	struct outcome o;
-	query1(pool, &st_add, "1", NULL, &o, 5000);
-	ck_assert_int_eq(o.status, DB_OK);
+	char name[64];
+	snprintf(name, sizeof name, "it-inflight-%ld", (long)getpid());
+	char *conninfo = it_conninfo_app(name);
+	struct db_pool *pool = new_pool(conninfo, 2, 5000);
+	free(conninfo);
+	wait_ready(pool, 2);
+	PGconn *watch = it_pg_connect(it_db_url());
 	enum { N = 10 };
 	struct free_probe p[N];
 	memset(p, 0, sizeof p);
 	for (int i = 0; i < N; i++)
-		db_query(pool, &st_sleep, (const char *const[]){"1"}, on_probe, &p[i]);
-	run_for(100); /* sent, now running on the server */
+		db_query(pool, &st_sleep, (const char *const[]){"3"}, on_probe, &p[i]);
+	/* Sent: the first query of each connection runs on the server, the rest wait behind it. */
+	double t0 = it_now();
+	long running;
+	while ((running = sleeping_backends(watch, name)) < 2) {
+		ck_assert_msg(it_now() - t0 < 2.5, "after %.1f s only %ld of the pool's 2 backends run pg_sleep",
+			      it_now() - t0, running);
+		run_for(10);
+	}
 	for (int i = 0; i < N; i++)
 		ck_assert_msg(p[i].calls == 0, "query %d finished early", i);
 	db_pool_free(pool);
 	assert_all_unavailable_once(p, N, "free with queries in flight");
 	run_for(100);
 	assert_all_unavailable_once(p, N, "after the free");
+	terminate_backends(watch, name);
+	PQfinish(watch);
+}
+END_TEST
+
+/* ------------------------------------------------------------ a backend that stops answering */
+
+/*
+ * SIGSTOP freezes a backend with its socket open: nothing is refused or
+ * closed, nothing answers, and its statement_timeout cannot fire.  Only the
+ * pool's own deadline can end the wait.  The backends of these tests carry an
+ * application_name starting with SILENT_PREFIX, by which the unchecked
+ * teardown finds and resumes them, whatever became of the test.
+ */
+#define SILENT_PREFIX "it-silent-"
+#define SILENT_TIMEOUT_MS 500
+
+static void resume_silenced(void) { it_backends_resume(SILENT_PREFIX); }
+
+/* A pool of `size` connections whose backends are named name (SILENT_PREFIX + our pid). */
+static struct db_pool *new_named_pool(char *name, size_t name_size, int size)
+{
+	snprintf(name, name_size, SILENT_PREFIX "%ld", (long)getpid());
+	char *conninfo = it_conninfo_app(name);
+	struct db_pool *pool = new_pool(conninfo, size, SILENT_TIMEOUT_MS);
+	free(conninfo);
+	return pool;
+}
+
+/* A timeout that came from the deadline: at about SILENT_TIMEOUT_MS after t0. */
+static void assert_timed_out(const struct outcome *o, double t0, const char *what)
+{
+	double ms = (o->at - t0) * 1000;
+	ck_assert_msg(o->calls == 1, "%s: %d callbacks", what, o->calls);
+	ck_assert_msg(o->status == DB_TIMEOUT, "%s: status %d, not DB_TIMEOUT", what, o->status);
+	ck_assert_msg(ms >= SILENT_TIMEOUT_MS * 0.9 && ms <= SILENT_TIMEOUT_MS + 1000,
+		      "%s: timed out after %.0f ms with a %d ms query timeout", what, ms, SILENT_TIMEOUT_MS);
+}
+
+static void on_ignored(const struct db_result *r, void *arg)
+{
+	(void)r;
+	(void)arg;
+}
+
+/* A transaction start recorded like a query; one that begins anyway is rolled back. */
+static void on_begin_result(struct db_tx *tx, enum db_status status, void *arg)
+{
+	struct db_result r = {status, NULL};
+	on_result(&r, arg);
+	if (tx != NULL)
+		db_tx_finish(tx, false, on_ignored, NULL);
+}
+
+/* Runs queries until one succeeds (the pool refuses at once while it reconnects). */
+static void wait_served(struct db_pool *pool, int not_backend, const char *what)
+{
+	struct outcome o;
+	double t0 = it_now();
+	for (;;) {
+		query1(pool, &st_add, "41", NULL, &o, 5000);
+		if (o.status == DB_OK)
+			break;
+		ck_assert_msg(it_now() - t0 < 3.0, "%s: the pool still answers %d after 3 s", what, o.status);
+		run_for(20);
+	}
+	ck_assert_str_eq(o.value, "42");
+	ck_assert_msg(o.backend != not_backend, "%s: answered by the stopped backend %d", what, not_backend);
+}
+
+/* After SIGCONT the old backend reads that its client left, and exits. */
+static void wait_backend_gone(PGconn *watch, int pid)
+{
+	char sql[128];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_stat_activity WHERE pid = %d", pid);
+	double t0 = it_now();
+	while (it_pg_long(watch, sql) > 0) {
+		ck_assert_msg(it_now() - t0 < 5.0,
+			      "backend %d still runs 5 s after SIGCONT: the pool did not close its connection", pid);
+		run_for(10);
+	}
+}
+
+START_TEST(test_silent_backend_times_out)
+{
+	/* One connection: everything below travels on the backend that stops answering. */
+	char name[64];
+	struct db_pool *pool = new_named_pool(name, sizeof name, 1);
+	struct outcome o;
+	query1(pool, &st_add, "1", NULL, &o, 5000);
+	ck_assert_int_eq(o.status, DB_OK);
+	int silent = o.backend;
+	PGconn *watch = it_pg_connect(it_db_url());
+	int pids[4];
+	int n = it_pg_backend_pids(watch, name, pids, 4);
+	ck_assert_msg(n == 1 && pids[0] == silent, "%d backends named %s, the first %d; the pool's is %d", n,
+		      name, n > 0 ? pids[0] : 0, silent);
+	it_backend_stop(silent);
+
+	/* Three queries pipelined on the silent connection, a transaction waiting for that
+	 * pipeline to empty, and a query queued because the transaction reserved the connection. */
+	enum { N = 3, TX = N, QUEUED = N + 1 };
+	struct outcome q[N + 2];
+	memset(q, 0, sizeof q);
+	int pending = N + 2;
+	for (int i = 0; i < N + 2; i++)
+		q[i].pending = &pending;
+	double t0 = it_now();
+	for (int i = 0; i < N; i++)
+		db_query(pool, &st_add, (const char *const[]){"1"}, on_result, &q[i]);
+	db_tx_begin(pool, on_begin_result, &q[TX]);
+	db_query(pool, &st_add, (const char *const[]){"2"}, on_result, &q[QUEUED]);
+	for (int i = 0; i < N + 2; i++)
+		ck_assert_msg(q[i].calls == 0, "callback %d ran before the backend could answer", i);
+	run_until_done(&pending, SILENT_TIMEOUT_MS + 2000, "work on a stopped backend");
+	for (int i = 0; i < N; i++) {
+		char what[32];
+		snprintf(what, sizeof what, "pipelined query %d", i);
+		assert_timed_out(&q[i], t0, what);
+	}
+	/* db.h: every callback runs exactly once, with an error when the work could not run. */
+	ck_assert_msg(q[TX].calls == 1 && q[TX].status != DB_OK,
+		      "the waiting transaction: %d callbacks, status %d", q[TX].calls, q[TX].status);
+	ck_assert_msg(q[QUEUED].calls == 1 && q[QUEUED].status != DB_OK,
+		      "the queued query: %d callbacks, status %d", q[QUEUED].calls, q[QUEUED].status);
+
+	/* The connection was reset: a new backend serves while the old one is still stopped. */
+	wait_served(pool, silent, "after the timeout");
+	kill(silent, SIGCONT);
+	wait_backend_gone(watch, silent);
+	wait_served(pool, silent, "after SIGCONT");
+	struct db_pool_stats stats;
+	db_pool_get_stats(pool, &stats);
+	ck_assert_msg(stats.timeouts == N, "timeouts = %llu, expected %d", (unsigned long long)stats.timeouts, N);
+	PQfinish(watch);
+	db_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_silent_backend_spares_others)
+{
+	/* Two connections, one backend stopped: only the work on that connection waits and fails. */
+	char name[64];
+	struct db_pool *pool = new_named_pool(name, sizeof name, 2);
+	wait_ready(pool, 2);
+	PGconn *watch = it_pg_connect(it_db_url());
+	int pids[4];
+	int n = it_pg_backend_pids(watch, name, pids, 4);
+	ck_assert_msg(n == 2, "%d backends named %s for a pool of 2", n, name);
+	int silent = pids[0];
+	it_backend_stop(silent);
+
+	enum { N = 6 };
+	struct outcome q[N];
+	memset(q, 0, sizeof q);
+	int pending = N;
+	double t0 = it_now();
+	for (int i = 0; i < N; i++) {
+		q[i].pending = &pending;
+		db_query(pool, &st_add, (const char *const[]){"1"}, on_result, &q[i]);
+	}
+	run_until_done(&pending, SILENT_TIMEOUT_MS + 2000, "queries with one backend stopped");
+	int answered = 0, timed_out = 0;
+	double last_answer = 0, first_timeout = 1e30;
+	for (int i = 0; i < N; i++) {
+		char what[32];
+		snprintf(what, sizeof what, "query %d", i);
+		if (q[i].status == DB_OK) {
+			ck_assert_msg(q[i].backend != silent, "%s was answered by the stopped backend", what);
+			answered++;
+			if (q[i].at > last_answer)
+				last_answer = q[i].at;
+		} else {
+			assert_timed_out(&q[i], t0, what);
+			timed_out++;
+			if (q[i].at < first_timeout)
+				first_timeout = q[i].at;
+		}
+	}
+	ck_assert_msg(answered > 0 && timed_out > 0,
+		      "%d answered, %d timed out: the queries did not use both connections", answered, timed_out);
+	ck_assert_msg(last_answer < first_timeout,
+		      "an answer from the healthy backend waited for the stopped one's timeout");
+
+	/* Both connections serve again while the old backend is still stopped. */
+	wait_ready(pool, 2);
+	for (int i = 0; i < N; i++) {
+		query1(pool, &st_add, "41", NULL, &q[i], 5000);
+		ck_assert_msg(q[i].status == DB_OK && q[i].backend != silent,
+			      "query %d after the timeout: status %d, backend %d (stopped: %d)", i, q[i].status,
+			      q[i].backend, silent);
+	}
+	kill(silent, SIGCONT);
+	wait_backend_gone(watch, silent);
+	PQfinish(watch);
+	db_pool_free(pool);
 }
 END_TEST
 
@@ -531,5 +769,14 @@ int main(void)
 	tcase_add_test(tc, test_free_while_connecting);
 	tcase_add_test(tc, test_free_with_queries_in_flight);
 	suite_add_tcase(s, tc);
+	/* Its own case, so its unchecked teardown resumes stopped backends right after it. */
+	TCase *silent = tcase_create("silent_backend");
+	tcase_set_timeout(silent, 60);
+	tcase_add_checked_fixture(silent, setup, teardown);
+	tcase_add_unchecked_fixture(silent, NULL, resume_silenced);
+	tcase_add_unchecked_fixture(silent, NULL, drop_probe_table);
+	tcase_add_test(silent, test_silent_backend_times_out);
+	tcase_add_test(silent, test_silent_backend_spares_others);
+	suite_add_tcase(s, silent);
 	return check_run(s);
 }

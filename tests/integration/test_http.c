@@ -259,6 +259,7 @@ END_TEST
 
 START_TEST(test_body_too_large)
 {
+	/* A route that reads a JSON body, so the limit is met where it matters. */
 	start(NULL);
 	size_t n = 1100000;
 	char *body = malloc(n);
@@ -268,7 +269,7 @@ START_TEST(test_body_too_large)
 	body[n - 1] = '}';
 	const char *headers[] = {"Content-Type: application/json", NULL};
 	struct it_response r;
-	bool answered = it_http(server.port, "POST", "/healthz", headers, body, n, &r);
+	bool answered = it_http(server.port, "POST", "/api/v1/auth/login", headers, body, n, &r);
 	free(body);
 	ck_assert_msg(answered, "no response to a 1.1 MB body");
 	it_assert_problem(&r, 413);
@@ -297,6 +298,69 @@ END_TEST
 START_TEST(test_unknown_method)
 {
 	assert_raw_problem("BREW / HTTP/1.1\r\nHost: localhost\r\n\r\n", 501);
+}
+END_TEST
+
+/*
+ * The server reads at most 16 KiB of request headers (MAX_HEADER_BYTES in
+ * http_server.c).  Past that, evhttp fails the request and conn_guard turns
+ * its page into a problem; today that is 400 "could not be parsed".  431
+ * Request Header Fields Too Large is the status meant for this, and a later
+ * change will answer it: only this constant will change then.
+ */
+#define HEADERS_TOO_LARGE_STATUS 400
+
+/* "GET /healthz" with `count` X-Filler headers whose values are `size` bytes each (free it). */
+static char *request_with_headers(int count, size_t size, size_t *len)
+{
+	size_t cap = 128 + (size_t)count * (size + 32);
+	char *req = malloc(cap);
+	ck_assert(req != NULL);
+	size_t n = (size_t)snprintf(req, cap, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n");
+	for (int i = 0; i < count; i++) {
+		n += (size_t)snprintf(req + n, cap - n, "X-Filler-%d: ", i);
+		memset(req + n, 'a', size);
+		n += size;
+		memcpy(req + n, "\r\n", 2);
+		n += 2;
+	}
+	static const char end[] = "Connection: close\r\n\r\n";
+	memcpy(req + n, end, sizeof end - 1);
+	*len = n + sizeof end - 1;
+	return req;
+}
+
+/* Sends such a request on a fresh connection; fails the test if nothing answers. */
+static void send_headers(int count, size_t size, struct it_response *r)
+{
+	size_t len;
+	char *req = request_with_headers(count, size, &len);
+	bool answered = it_raw(server.port, req, len, r);
+	free(req);
+	ck_assert_msg(answered, "no response to %zu bytes of headers (%d of %zu bytes)", len, count, size);
+}
+
+START_TEST(test_headers_too_large)
+{
+	start(NULL);
+	struct it_response r;
+	/* Under the limit: 12 KiB of headers are served. */
+	send_headers(12, 1024, &r);
+	ck_assert_msg(r.status == 200, "12 KiB of headers: status %d", r.status);
+	it_response_free(&r);
+	/* Over it, in one header line and in many. */
+	send_headers(1, 20 * 1024, &r);
+	it_assert_problem(&r, HEADERS_TOO_LARGE_STATUS);
+	it_response_free(&r);
+	send_headers(20, 1024, &r);
+	it_assert_problem(&r, HEADERS_TOO_LARGE_STATUS);
+	it_response_free(&r);
+	/* The server is unharmed. */
+	json_t *doc = get_json("/healthz");
+	json_decref(doc);
+	doc = get_list("/api/v1/sectors", 48);
+	json_decref(doc);
+	stop_ok();
 }
 END_TEST
 
@@ -567,36 +631,110 @@ START_TEST(test_keep_alive)
 }
 END_TEST
 
-START_TEST(test_graceful_shutdown)
-{
-	start(NULL);
-	PGconn *locker = it_pg_connect(it_db_url());
-	PGconn *watcher = it_pg_connect(it_db_url());
-	it_pg_exec(locker, "BEGIN");
-	it_pg_exec(locker, "LOCK TABLE sectors IN ACCESS EXCLUSIVE MODE");
+/* it_server_start's 2 threads, each with the default pool of 8 connections. */
+#define SERVER_CONNECTIONS (2 * 8)
 
+/* Waits until the server has `connections` database connections ready; fails after 10 s. */
+static void wait_pool_ready(int connections)
+{
+	double t0 = it_now();
+	for (;;) {
+		struct it_response r;
+		ck_assert_msg(it_get(server.port, "/metrics", &r), "no response to GET /metrics");
+		double ready = it_metric(r.body, "marketplace_db_pool_connections{state=\"idle\"}") +
+			       it_metric(r.body, "marketplace_db_pool_connections{state=\"in_use\"}");
+		it_response_free(&r);
+		if (ready == connections)
+			return;
+		ck_assert_msg(it_now() - t0 < 10.0, "%g of the server's %d database connections ready after 10 s",
+			      ready, connections);
+		it_sleep_ms(20);
+	}
+}
+
+/*
+ * Holds an ACCESS EXCLUSIVE lock on sectors in an open transaction, once the
+ * server's `connections` connections are ready.  One still preparing its
+ * statements would block on the lock, be taken for the request's query by
+ * sectors_blocked, or fail its preparation under a short query timeout.
+ */
+static PGconn *lock_sectors(int connections)
+{
+	wait_pool_ready(connections);
+	PGconn *pg = it_pg_connect(it_db_url());
+	it_pg_exec(pg, "BEGIN");
+	it_pg_exec(pg, "LOCK TABLE sectors IN ACCESS EXCLUSIVE MODE");
+	return pg;
+}
+
+/* Sends GET /api/v1/sectors on a new connection and waits until its query is queued behind the lock. */
+static int sectors_blocked(PGconn *watcher)
+{
 	int fd = it_connect(server.port, 15000);
 	ck_assert(fd >= 0);
 	ck_assert(it_send_request(fd, "GET", "/api/v1/sectors", NULL, NULL, 0, true));
-	/* Wait until the server's query is queued behind our lock. */
 	double t0 = it_now();
 	while (it_pg_long(watcher, "SELECT count(*) FROM pg_locks WHERE NOT granted"
 				   " AND relation = 'sectors'::regclass") < 1) {
 		ck_assert_msg(it_now() - t0 < 5, "the request never reached the database");
 		it_sleep_ms(20);
 	}
+	return fd;
+}
+
+/*
+ * After SIGTERM: waits until connecting is refused, that is until every
+ * worker has closed its listener and is draining.  Fails after 2 s, well
+ * before the default 5 s query timeout would end a request blocked by
+ * lock_sectors and let the drain finish.
+ */
+static void wait_refused(void)
+{
+	double t0 = it_now();
+	for (int fd; (fd = it_connect(server.port, 1000)) >= 0;) {
+		close(fd);
+		ck_assert_msg(it_now() - t0 < 2.0, "the server still accepts connections %.1f s after SIGTERM",
+			      it_now() - t0);
+		it_sleep_ms(10);
+	}
+}
+
+/*
+ * For ms milliseconds, the server must keep draining: neither exit nor
+ * answer or close fd, whose request is blocked.  This checks that something
+ * does NOT happen, hence a window; it spans many of the server's 20 ms drain
+ * ticks, and any exit or byte ends it with a failure at once.
+ */
+static void assert_still_draining(int fd, int ms)
+{
+	double t0 = it_now(), until = t0 + ms / 1000.0;
+	while (it_now() < until) {
+		int status;
+		ck_assert_msg(waitpid(server.pid, &status, WNOHANG) == 0,
+			      "the server exited %.0f ms into its drain with a request in flight",
+			      (it_now() - t0) * 1000);
+		struct pollfd p = {fd, POLLIN, 0};
+		if (poll(&p, 1, 10) == 0)
+			continue;
+		char got[64] = "";
+		ssize_t n = recv(fd, got, sizeof got - 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n > 0)
+			got[strcspn(got, "\r\n")] = '\0';
+		ck_abort_msg("the blocked request was %s %.0f ms into the drain%s%s",
+			     n > 0 ? "answered" : "closed", (it_now() - t0) * 1000, n > 0 ? ": " : "",
+			     n > 0 ? got : "");
+	}
+}
+
+START_TEST(test_graceful_shutdown)
+{
+	start(NULL);
+	PGconn *locker = lock_sectors(SERVER_CONNECTIONS);
+	PGconn *watcher = it_pg_connect(it_db_url());
+	int fd = sectors_blocked(watcher);
 	ck_assert_int_eq(kill(server.pid, SIGTERM), 0);
-	it_sleep_ms(200);
-	/* Draining: no longer accepting. */
-	int late = it_connect(server.port, 1000);
-	if (late >= 0)
-		close(late);
-	ck_assert_msg(late < 0, "the server still accepts connections 200 ms after SIGTERM");
-	it_sleep_ms(300);
-	/* The server is draining: it must still be alive, waiting for the request. */
-	int status;
-	ck_assert_msg(waitpid(server.pid, &status, WNOHANG) == 0,
-		      "the server exited within 500 ms of SIGTERM with a request in flight");
+	wait_refused();
+	assert_still_draining(fd, 300);
 	it_pg_exec(locker, "ROLLBACK");
 
 	struct it_response r;
@@ -616,19 +754,60 @@ START_TEST(test_graceful_shutdown)
 }
 END_TEST
 
-/* Holds an ACCESS EXCLUSIVE lock on sectors in an open transaction. */
-static PGconn *lock_sectors(void)
+START_TEST(test_keep_alive_after_sigterm)
 {
-	PGconn *pg = it_pg_connect(it_db_url());
-	it_pg_exec(pg, "BEGIN");
-	it_pg_exec(pg, "LOCK TABLE sectors IN ACCESS EXCLUSIVE MODE");
-	return pg;
+	/*
+	 * One worker, so the kept-alive connection and the request in flight
+	 * share its drain.  With two, the other worker would have nothing in
+	 * flight, stop at once and close the kept-alive connection, unanswered.
+	 */
+	start((const char *const[]){"MARKETPLACE_THREADS=1", "MARKETPLACE_DB_POOL=2", NULL});
+	int kept = it_connect(server.port, 5000);
+	ck_assert(kept >= 0);
+	struct it_response r;
+	ck_assert(it_send_request(kept, "GET", "/healthz", NULL, NULL, 0, false));
+	ck_assert_msg(it_read_response(kept, &r), "no first response on the kept-alive connection");
+	ck_assert_int_eq(r.status, 200);
+	it_response_free(&r);
+
+	PGconn *locker = lock_sectors(2);
+	PGconn *watcher = it_pg_connect(it_db_url());
+	int slow = sectors_blocked(watcher);
+	ck_assert_int_eq(kill(server.pid, SIGTERM), 0);
+	wait_refused();
+
+	ck_assert(it_send_request(kept, "GET", "/healthz", NULL, NULL, 0, false));
+	bool answered = it_read_response(kept, &r);
+	double closed = answered ? wait_closed(kept, it_now() + 5.0) : -1;
+	close(kept);
+	ck_assert_msg(answered, "a request on a kept-alive connection got no answer during the drain");
+	it_assert_problem(&r, 503);
+	const char *conn = it_header(&r, "Connection");
+	ck_assert_msg(conn != NULL && strcasecmp(conn, "close") == 0, "Connection: %s, not close",
+		      conn ? conn : "(missing)");
+	ck_assert_msg(it_header(&r, "Retry-After") != NULL, "503 without Retry-After");
+	ck_assert_msg(closed > 0, "the connection stayed open after \"Connection: close\"");
+	it_response_free(&r);
+
+	/* The request in flight still completes, then the server exits. */
+	it_pg_exec(locker, "ROLLBACK");
+	answered = it_read_response(slow, &r);
+	close(slow);
+	PQfinish(locker);
+	PQfinish(watcher);
+	ck_assert_msg(answered, "the in-flight request got no response during shutdown");
+	ck_assert_msg(r.status == 200, "in-flight request: status %d: %.200s", r.status, r.body);
+	it_response_free(&r);
+	int rc = it_wait_exit(server.pid, 15000);
+	server.pid = -1;
+	ck_assert_msg(rc == 0, "the server exited with status %d after SIGTERM", rc);
 }
+END_TEST
 
 START_TEST(test_query_timeout_503)
 {
 	start((const char *const[]){"MARKETPLACE_QUERY_TIMEOUT_MS=300", NULL});
-	PGconn *locker = lock_sectors();
+	PGconn *locker = lock_sectors(SERVER_CONNECTIONS);
 	double t0 = it_now();
 	struct it_response r;
 	bool answered = it_get(server.port, "/api/v1/sectors", &r);
@@ -651,18 +830,10 @@ START_TEST(test_shutdown_timeout)
 {
 	/* A request stuck longer than MARKETPLACE_SHUTDOWN_TIMEOUT_MS does not hold the exit. */
 	start((const char *const[]){"MARKETPLACE_SHUTDOWN_TIMEOUT_MS=500", NULL});
-	PGconn *locker = lock_sectors();
+	PGconn *locker = lock_sectors(SERVER_CONNECTIONS);
 	PGconn *watcher = it_pg_connect(it_db_url());
-	int fd = it_connect(server.port, 5000);
-	ck_assert(fd >= 0);
-	ck_assert(it_send_request(fd, "GET", "/api/v1/sectors", NULL, NULL, 0, true));
+	int fd = sectors_blocked(watcher);
 	double t0 = it_now();
-	while (it_pg_long(watcher, "SELECT count(*) FROM pg_locks WHERE NOT granted"
-				   " AND relation = 'sectors'::regclass") < 1) {
-		ck_assert_msg(it_now() - t0 < 5, "the request never reached the database");
-		it_sleep_ms(20);
-	}
-	t0 = it_now();
 	ck_assert_int_eq(kill(server.pid, SIGTERM), 0);
 	int rc = it_wait_exit(server.pid, 5000);
 	double took = it_now() - t0;
@@ -682,6 +853,80 @@ START_TEST(test_shutdown_timeout)
 }
 END_TEST
 
+/* ------------------------------------------------------------ a backend that stops answering */
+
+/*
+ * A SIGSTOPped backend keeps its socket open and answers nothing, so its
+ * statement_timeout cannot fire: only the pool's own deadline ends the
+ * request.  The server's connections are named SILENT_PREFIX..., by which
+ * the unchecked teardown resumes them whatever became of the test.
+ */
+#define SILENT_PREFIX "it-silent-"
+
+static void resume_silenced(void) { it_backends_resume(SILENT_PREFIX); }
+
+START_TEST(test_silent_backend_503)
+{
+	/* One worker with one connection: the request below needs the backend we stop. */
+	char name[64];
+	snprintf(name, sizeof name, SILENT_PREFIX "http-%ld", (long)getpid());
+	char *conninfo = it_conninfo_app(name);
+	size_t len = strlen(conninfo) + 32;
+	char *url = malloc(len);
+	ck_assert(url != NULL);
+	snprintf(url, len, "MARKETPLACE_DATABASE_URL=%s", conninfo);
+	free(conninfo);
+	start((const char *const[]){url, "MARKETPLACE_THREADS=1", "MARKETPLACE_DB_POOL=1",
+				    "MARKETPLACE_QUERY_TIMEOUT_MS=1000", NULL});
+	free(url);
+	json_t *doc = get_list("/api/v1/sectors", 48);
+	json_decref(doc);
+
+	/* The migrations' connection had the same name: wait until the pool's is the only one. */
+	PGconn *watch = it_pg_connect(it_db_url());
+	int pids[4], n;
+	double t0 = it_now();
+	while ((n = it_pg_backend_pids(watch, name, pids, 4)) != 1) {
+		ck_assert_msg(it_now() - t0 < 5.0, "%d backends named %s, expected the pool's one", n, name);
+		it_sleep_ms(20);
+	}
+	int silent = pids[0];
+	it_backend_stop(silent);
+
+	/* The sectors route reads the database on every request. */
+	int fd = it_connect(server.port, 4000); /* the query timeout and 3 s more */
+	ck_assert(fd >= 0);
+	t0 = it_now();
+	ck_assert(it_send_request(fd, "GET", "/api/v1/sectors", NULL, NULL, 0, true));
+	struct it_response r;
+	bool answered = it_read_response(fd, &r);
+	double took = it_now() - t0;
+	close(fd);
+	kill(silent, SIGCONT);
+	ck_assert_msg(answered, "no answer within %.1f s to a request whose backend stopped answering "
+				"(query timeout 1 s)", took);
+	it_assert_problem(&r, 503);
+	ck_assert_msg(it_header(&r, "Retry-After") != NULL, "503 without Retry-After");
+	ck_assert_msg(took >= 0.9 && took <= 2.5, "answered after %.2f s with a 1 s query timeout", took);
+	it_response_free(&r);
+
+	/* Service resumes without a restart (503s while the connection is re-made). */
+	t0 = it_now();
+	for (;;) {
+		ck_assert(it_get(server.port, "/api/v1/sectors", &r));
+		if (r.status == 200)
+			break;
+		it_assert_problem(&r, 503);
+		it_response_free(&r);
+		ck_assert_msg(it_now() - t0 < 5.0, "the server still answers 503 5 s after the timeout");
+		it_sleep_ms(20);
+	}
+	it_response_free(&r);
+	PQfinish(watch);
+	stop_ok();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("integration_http");
@@ -697,6 +942,7 @@ int main(void)
 	tcase_add_test(tc, test_body_too_large);
 	tcase_add_test(tc, test_malformed_request);
 	tcase_add_test(tc, test_unknown_method);
+	tcase_add_test(tc, test_headers_too_large);
 	tcase_add_test(tc, test_request_id);
 	tcase_add_test(tc, test_metrics);
 	tcase_add_test(tc, test_slow_header_client);
@@ -704,8 +950,15 @@ int main(void)
 	tcase_add_test(tc, test_silent_client);
 	tcase_add_test(tc, test_keep_alive);
 	tcase_add_test(tc, test_graceful_shutdown);
+	tcase_add_test(tc, test_keep_alive_after_sigterm);
 	tcase_add_test(tc, test_query_timeout_503);
 	tcase_add_test(tc, test_shutdown_timeout);
 	suite_add_tcase(s, tc);
+	/* Its own case, so its unchecked teardown resumes a stopped backend right after it. */
+	TCase *silent = tcase_create("silent_backend");
+	tcase_set_timeout(silent, 60);
+	tcase_add_unchecked_fixture(silent, NULL, resume_silenced);
+	tcase_add_test(silent, test_silent_backend_503);
+	suite_add_tcase(s, silent);
 	return check_run(s);
 }
