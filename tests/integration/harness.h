@@ -71,8 +71,9 @@ struct it_server {
 void it_server_start(struct it_server *s, const char *const *env);
 
 /*
- * The same for main() or an unchecked fixture (outside any test), where
- * ck_abort_msg must not be called: false, with the reason in err (and
+ * The same for main() or an unchecked fixture (outside any test), where no
+ * ck_* may be called (even a passing ck_assert records a checkpoint, which
+ * only works inside a test): false, with the reason in err (and
  * s->pid -1), when it cannot start.  A server started outside the tests
  * lives as long as the process that started it and outlives the forked
  * tests; see api_run() in api.h.
