@@ -160,6 +160,32 @@ START_TEST(test_register_login_me_logout)
 }
 END_TEST
 
+/* A token past its expires_at is refused as any unknown token is; the account's other tokens still work. */
+START_TEST(test_expired_token)
+{
+	struct api_acct a;
+	api_register(&a, "expired", "Công ty Tư vấn Chuyển giao Công nghệ Đông Hà", "intermediary", "quang-tri");
+	api_login(&a);
+	char old[sizeof a.token];
+	snprintf(old, sizeof old, "%s", a.token);
+	api_login(&a);
+	api_expect_only(200, "GET", "/api/v1/me", old, NULL);
+
+	PGconn *pg = it_pg_connect(it_db_url());
+	ck_assert_int_eq(api_sql_exec(pg, "UPDATE tokens SET expires_at = now() - interval '1 second'"
+					  " WHERE hash = sha256(convert_to($1, 'UTF8'))",
+				      old, NULL),
+			 1);
+	PQfinish(pg);
+	api_expect_only(401, "GET", "/api/v1/me", old, NULL);
+	api_expect_only(401, "POST", "/api/v1/auth/logout", old, NULL);
+	char path[160];
+	api_org_path(path, sizeof path, a.org_id, "");
+	api_expect_only(401, "GET", path, old, NULL); /* an expired token is no anonymity either */
+	api_expect_only(200, "GET", "/api/v1/me", a.token, NULL);
+}
+END_TEST
+
 /* ------------------------------------------------------------ validation */
 
 /* A valid registration of a new account `who` (without tax code). */
@@ -586,6 +612,7 @@ int main(void)
 	TCase *tc = tcase_create("auth");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_register_login_me_logout);
+	tcase_add_test(tc, test_expired_token);
 	tcase_add_test(tc, test_registration_validation);
 	tcase_add_test(tc, test_login_failures_take_as_long);
 	tcase_add_test(tc, test_weak_hash_upgraded_at_login);

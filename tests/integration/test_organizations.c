@@ -349,6 +349,95 @@ START_TEST(test_if_match)
 }
 END_TEST
 
+/* The organisation's version and the number of its 'organization.updated' audit rows. */
+static void assert_version_and_updates(const char *org_id, long version, long updates)
+{
+	PGconn *pg = it_pg_connect(it_db_url());
+	long v = api_sql_long(pg, "SELECT version FROM organizations WHERE id = $1", org_id, NULL);
+	long n = api_sql_long(pg, "SELECT count(*) FROM audit_log WHERE entity = 'organization'"
+				  " AND entity_id = $1 AND action = 'organization.updated'",
+			      org_id, NULL);
+	PQfinish(pg);
+	ck_assert_msg(v == version && n == updates, "version %ld and %ld audited updates, expected %ld and %ld", v, n,
+		      version, updates);
+}
+
+/*
+ * Two edits made from the same version, arriving together: exactly one
+ * applies (200 with the next ETag), the other gets 412 and changes nothing.
+ * Several rounds, since the two must overlap in the database to matter.
+ */
+START_TEST(test_if_match_concurrent)
+{
+	struct api_acct a;
+	api_register(&a, "etag-race", "Công ty Cổ phần Nước sạch Quảng Trị", "enterprise", "quang-tri");
+	api_login(&a);
+	char path[160];
+	api_org_path(path, sizeof path, a.org_id, "");
+	enum { ROUNDS = 10 };
+	for (int round = 0; round < ROUNDS; round++) {
+		char header[64], want_etag[16], text[2][120];
+		snprintf(header, sizeof header, "If-Match: \"%d\"", round + 1);
+		snprintf(want_etag, sizeof want_etag, "\"%d\"", round + 2);
+		int fds[2];
+		for (int i = 0; i < 2; i++) {
+			snprintf(text[i], sizeof text[i], "Bản sửa %d của vòng %d, từ phiên bản %d", i + 1, round, round + 1);
+			char *body = api_dump(json_pack("{s:s}", "description", text[i]));
+			fds[i] = api_send(NULL, "PATCH", path, a.token, body, header);
+			free(body);
+		}
+		struct it_response r[2];
+		for (int i = 0; i < 2; i++)
+			api_recv(fds[i], &r[i], "PATCH", path);
+		ck_assert_msg((r[0].status == 200 && r[1].status == 412) || (r[0].status == 412 && r[1].status == 200),
+			      "round %d: statuses %d and %d, expected one 200 and one 412: %.300s | %.300s", round,
+			      r[0].status, r[1].status, r[0].body, r[1].body);
+		int won = r[0].status == 200 ? 0 : 1;
+		api_check_status(&r[won], 200, "PATCH", path);
+		api_check_status(&r[1 - won], 412, "PATCH", path);
+		assert_etag(&r[won], want_etag);
+		it_response_free(&r[0]);
+		it_response_free(&r[1]);
+
+		/* What is stored is the winner's edit, at the next version. */
+		json_t *doc = api_expect_json(200, "GET", path, a.token, NULL);
+		ck_assert_int_eq(json_integer_value(json_object_get(doc, "version")), round + 2);
+		ck_assert_str_eq(api_str(doc, "description"), text[won]);
+		json_decref(doc);
+	}
+	assert_version_and_updates(a.org_id, ROUNDS + 1, ROUNDS);
+}
+END_TEST
+
+/*
+ * An If-Match that is not a strong ETag of a version ("3") or "*" is refused
+ * with 412 (api-spec/openapi.yaml, IfMatch and PreconditionFailed) and
+ * changes nothing, whatever the body: the header is checked before the body.
+ */
+START_TEST(test_if_match_malformed)
+{
+	struct api_acct a;
+	api_register(&a, "etag-bad", "Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng", "government", "quang-tri");
+	api_login(&a);
+	char path[160];
+	api_org_path(path, sizeof path, a.org_id, "");
+	static const char *const bad[] = {"abc", "\"x\"", "W/\"1\"", "\"\"", "1", "\"1", "\"1\", \"2\""};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct it_response r;
+		patch_with(&r, 412, path, a.token, "{\"description\":\"Đo lường thử nghiệm\"}", bad[i]);
+		it_response_free(&r);
+		patch_with(&r, 412, path, a.token, "{\"description\":", bad[i]);
+		it_response_free(&r);
+	}
+	assert_version_and_updates(a.org_id, 1, 0);
+	/* The version itself is accepted. */
+	struct it_response r;
+	patch_with(&r, 200, path, a.token, "{\"description\":\"Đo lường thử nghiệm\"}", "\"1\"");
+	assert_etag(&r, "\"2\"");
+	it_response_free(&r);
+}
+END_TEST
+
 /* An owner's change to what was verified (name, kind, tax code, province) needs verifying again. */
 START_TEST(test_identity_edit_needs_reverification)
 {
@@ -443,6 +532,8 @@ int main(void)
 	tcase_add_test(tc, test_roles);
 	tcase_add_test(tc, test_directory);
 	tcase_add_test(tc, test_if_match);
+	tcase_add_test(tc, test_if_match_concurrent);
+	tcase_add_test(tc, test_if_match_malformed);
 	tcase_add_test(tc, test_identity_edit_needs_reverification);
 	tcase_add_test(tc, test_registration_race);
 	suite_add_tcase(s, tc);
