@@ -274,6 +274,19 @@ void it_proc_finish(struct it_proc *p, int timeout_ms, struct it_cmd *out)
 	p->pid = -1;
 }
 
+const char *it_status_note(int status)
+{
+	switch (status) {
+	case 86:
+	case 87:
+		return " (an AddressSanitizer or LeakSanitizer report)";
+	case 88:
+		return " (an UndefinedBehaviorSanitizer report)";
+	default:
+		return "";
+	}
+}
+
 void it_run(const char *const *argv, const char *const *env, int timeout_ms, struct it_cmd *out)
 {
 	struct it_proc p;

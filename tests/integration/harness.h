@@ -169,6 +169,14 @@ struct it_cmd {
 	char *out, *err; /* NUL-terminated captures; free with it_cmd_free */
 };
 
+/*
+ * For messages about an exit status: a note naming the sanitizer for the
+ * statuses tests/CMakeLists.txt gives their reports (86-88), else "".
+ * Tests assert exact statuses, so that a sanitizer report is never taken
+ * for the failure a command was expected to have.
+ */
+const char *it_status_note(int status);
+
 /* Starts argv[0] (a path) with the test's environment minus MARKETPLACE_*, plus env. */
 void it_proc_start(struct it_proc *p, const char *const *argv, const char *const *env);
 /* Collects its output and exit status, killing it after timeout_ms. */

@@ -41,14 +41,15 @@ START_TEST(test_create_admin)
 
 	struct it_cmd c;
 	create_admin(email, "mat-khau-quan-tri\\n", &c);
-	ck_assert_msg(c.status == 0, "create-admin exited %d: %s", c.status, c.err);
+	ck_assert_msg(c.status == 0, "create-admin exited %d%s: %s", c.status, it_status_note(c.status), c.err);
 	it_cmd_free(&c);
 	char *hash = api_sql_value(pg, "SELECT password_hash FROM users WHERE email = $1 AND role = 'admin'", email, NULL);
 	ck_assert_msg(hash != NULL, "no administrator %s", email);
 
 	/* Again, in another case and with another password: exit 1, nothing changed. */
 	create_admin(upper, "mot-mat-khau-khac\\n", &c);
-	ck_assert_msg(c.status == 1, "create-admin of an existing email exited %d: %s", c.status, c.err);
+	ck_assert_msg(c.status == 1, "create-admin of an existing email exited %d%s, expected 1: %s", c.status,
+		      it_status_note(c.status), c.err);
 	ck_assert_msg(strstr(c.err, "exists") != NULL, "stderr does not say why: %s", c.err);
 	it_cmd_free(&c);
 	char *again = api_sql_value(pg, "SELECT password_hash FROM users WHERE email = $1", email, NULL);
@@ -61,11 +62,14 @@ START_TEST(test_create_admin)
 	static const char *const short_pw[] = {"ngan-qua\\n", "mậtkhẩu12\\n", "\\n"};
 	for (size_t i = 0; i < sizeof short_pw / sizeof short_pw[0]; i++) {
 		create_admin(short_email, short_pw[i], &c);
-		ck_assert_msg(c.status != 0 && c.status != -1, "a short password (%s) exited %d", short_pw[i], c.status);
+		ck_assert_msg(c.status == 1, "a short password (%s) exited %d%s, expected 1: %s", short_pw[i], c.status,
+			      it_status_note(c.status), c.err);
+		ck_assert_msg(strstr(c.err, "at least 10 characters") != NULL, "stderr does not say why: %s", c.err);
 		it_cmd_free(&c);
 	}
 	create_admin(short_email, NULL, &c);
-	ck_assert_msg(c.status != 0 && c.status != -1, "create-admin without stdin exited %d", c.status);
+	ck_assert_msg(c.status == 2, "create-admin without stdin exited %d%s, expected 2: %s", c.status,
+		      it_status_note(c.status), c.err);
 	it_cmd_free(&c);
 	ck_assert_int_eq(api_sql_long(pg, "SELECT count(*) FROM users WHERE email = $1", short_email, NULL), 0);
 	PQfinish(pg);

@@ -63,7 +63,7 @@ static void migrate_ok(const char *conninfo, const char *what)
 {
 	struct it_cmd c;
 	migrate(conninfo, &c);
-	ck_assert_msg(c.status == 0, "%s: migrate exited %d: %s", what, c.status, c.err);
+	ck_assert_msg(c.status == 0, "%s: migrate exited %d%s: %s", what, c.status, it_status_note(c.status), c.err);
 	it_cmd_free(&c);
 }
 
@@ -163,7 +163,8 @@ START_TEST(test_tampered_checksum)
 		       " WHERE version = (SELECT min(version) FROM schema_migrations)");
 	struct it_cmd c;
 	migrate(conninfo, &c);
-	ck_assert_msg(c.status == 1, "migrate after tampering exited %d, expected 1: %s", c.status, c.err);
+	ck_assert_msg(c.status == 1, "migrate after tampering exited %d%s, expected 1: %s", c.status,
+		      it_status_note(c.status), c.err);
 	ck_assert_msg(strstr(c.err, "changed after it was applied") != NULL,
 		      "stderr does not explain the checksum mismatch: %s", c.err);
 	it_cmd_free(&c);
