@@ -13,7 +13,7 @@
  * minutes.  Every login that is meant to fail is therefore sent from its own
  * loopback address (api_source_addr), so that the limit never spills onto
  * 127.0.0.1, other tests or reruns.  Slots used here: 0-12 and 20
- * (rate limit), 40-59 (concurrent rate limit), 140-149 (timing).
+ * (rate limit), 40-59 (concurrent rate limit), 140-141 (timing).
  */
 #include <check.h>
 #include <jansson.h>
