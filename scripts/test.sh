@@ -30,8 +30,13 @@ MARKETPLACE_TEST_DATABASE_URL=$(pg_start "$data" "$port")
 export MARKETPLACE_TEST_DATABASE_URL
 export MARKETPLACE_TEST_PG_STOP="$ROOT/scripts/pg.sh stop $data"
 export MARKETPLACE_TEST_PG_START="$ROOT/scripts/pg.sh start $data $port >/dev/null"
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Sanitizer reports exit with statuses of their own, never the 1 or 2 that
+# tests expect from commands failing on purpose: 86 ASan, 87 LeakSanitizer,
+# 88 UBSan (in an ASan build LeakSanitizer is part of ASan and the two share
+# the status read last, 87).  tests/CMakeLists.txt sets the same for ctest.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1:exitcode=86}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-exitcode=87}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=88}
 
 status=0
 for dir in build-test build-asan; do

@@ -71,8 +71,9 @@ struct it_server {
 void it_server_start(struct it_server *s, const char *const *env);
 
 /*
- * The same for main() or an unchecked fixture (outside any test), where
- * ck_abort_msg must not be called: false, with the reason in err (and
+ * The same for main() or an unchecked fixture (outside any test), where no
+ * ck_* may be called (even a passing ck_assert records a checkpoint, which
+ * only works inside a test): false, with the reason in err (and
  * s->pid -1), when it cannot start.  A server started outside the tests
  * lives as long as the process that started it and outlives the forked
  * tests; see api_run() in api.h.
@@ -185,6 +186,14 @@ struct it_cmd {
 	int status; /* exit code, 128 + signal, or -1 on timeout (then killed) */
 	char *out, *err; /* NUL-terminated captures; free with it_cmd_free */
 };
+
+/*
+ * For messages about an exit status: a note naming the sanitizer for the
+ * statuses tests/CMakeLists.txt gives their reports (86-88), else "".
+ * Tests assert exact statuses, so that a sanitizer report is never taken
+ * for the failure a command was expected to have.
+ */
+const char *it_status_note(int status);
 
 /* Starts argv[0] (a path) with the test's environment minus MARKETPLACE_*, plus env. */
 void it_proc_start(struct it_proc *p, const char *const *argv, const char *const *env);

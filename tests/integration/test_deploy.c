@@ -126,7 +126,8 @@ START_TEST(test_key_must_match_certificate)
 	const char *const env[] = {listen, cert, key, url, "MARKETPLACE_LOG=warn", NULL};
 	struct it_cmd out;
 	it_run(argv, env, 15000, &out);
-	ck_assert_msg(out.status == 1, "serve with a key of another certificate exited %d", out.status);
+	ck_assert_msg(out.status == 1, "serve with a key of another certificate exited %d%s, expected 1: %s",
+		      out.status, it_status_note(out.status), out.err);
 	ck_assert_msg(strstr(out.err, "TLS certificate or key") != NULL, "stderr: %s", out.err);
 	it_cmd_free(&out);
 	remove_certificates();

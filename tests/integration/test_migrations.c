@@ -1,6 +1,7 @@
 /*
  * `marketplace migrate` on databases created for the test: a fresh apply,
- * a no-op re-run, two concurrent runs, and a tampered checksum.
+ * a no-op re-run, two concurrent runs, and a tampered checksum beside a
+ * pending migration.
  */
 #include <check.h>
 #include <libpq-fe.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "embedded.h"
 #include "harness.h"
 #include "check_run.h"
@@ -63,7 +65,7 @@ static void migrate_ok(const char *conninfo, const char *what)
 {
 	struct it_cmd c;
 	migrate(conninfo, &c);
-	ck_assert_msg(c.status == 0, "%s: migrate exited %d: %s", what, c.status, c.err);
+	ck_assert_msg(c.status == 0, "%s: migrate exited %d%s: %s", what, c.status, it_status_note(c.status), c.err);
 	it_cmd_free(&c);
 }
 
@@ -153,23 +155,67 @@ START_TEST(test_concurrent)
 }
 END_TEST
 
+/* What the catalog holds in schema public: relations, functions and types, as "r:f:t". */
+static char *catalog_fingerprint(PGconn *pg)
+{
+	return it_pg_value(pg, "SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+			       "  WHERE n.nspname = 'public') || ':' ||"
+			       " (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+			       "  WHERE n.nspname = 'public') || ':' ||"
+			       " (SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+			       "  WHERE n.nspname = 'public')");
+}
+
+/* Applies migration m by hand and records it as migrate does (same table, checksum = SHA-256 of the text). */
+static void apply_by_hand(PGconn *pg, const struct embedded_migration *m)
+{
+	it_pg_exec(pg, "BEGIN");
+	it_pg_exec(pg, m->sql);
+	api_sql_exec(pg, "INSERT INTO schema_migrations (version, checksum)"
+			 " VALUES ($1, encode(sha256(convert_to($2, 'UTF8')), 'hex'))",
+		     m->name, m->sql);
+	it_pg_exec(pg, "COMMIT");
+}
+
+/*
+ * An edited applied migration is refused before anything else is done.
+ * The database has every migration but the last applied, and the one
+ * before the last edited (its checksum changed): migrate must exit 1,
+ * naming the edited one, and leave the last one pending, unapplied.
+ */
 START_TEST(test_tampered_checksum)
 {
+	size_t n = embedded_migrations_count;
+	ck_assert_msg(n >= 2, "this test needs two migrations, there are %zu", n);
+	const struct embedded_migration *tampered = &embedded_migrations[n - 2], *pending = &embedded_migrations[n - 1];
 	char name[128];
 	char *conninfo = create_db("tamper", name, sizeof name);
-	migrate_ok(conninfo, "first run");
 	PGconn *pg = it_pg_connect(conninfo);
-	it_pg_exec(pg, "UPDATE schema_migrations SET checksum = 'x'"
-		       " WHERE version = (SELECT min(version) FROM schema_migrations)");
+	it_pg_exec(pg, "CREATE TABLE schema_migrations (version text PRIMARY KEY, checksum text NOT NULL,"
+		       " applied_at timestamptz NOT NULL DEFAULT now())");
+	for (size_t i = 0; i + 1 < n; i++)
+		apply_by_hand(pg, &embedded_migrations[i]);
+	api_sql_exec(pg, "UPDATE schema_migrations SET checksum = 'x' WHERE version = $1", tampered->name, NULL);
+	char *before = catalog_fingerprint(pg);
+
 	struct it_cmd c;
 	migrate(conninfo, &c);
-	ck_assert_msg(c.status == 1, "migrate after tampering exited %d, expected 1: %s", c.status, c.err);
-	ck_assert_msg(strstr(c.err, "changed after it was applied") != NULL,
-		      "stderr does not explain the checksum mismatch: %s", c.err);
+	ck_assert_msg(c.status == 1, "migrate after tampering exited %d%s, expected 1: %s", c.status,
+		      it_status_note(c.status), c.err);
+	ck_assert_msg(strstr(c.err, "changed after it was applied") != NULL && strstr(c.err, tampered->name) != NULL,
+		      "stderr does not explain that %s changed: %s", tampered->name, c.err);
 	it_cmd_free(&c);
-	/* Nothing was applied or recorded in the attempt. */
-	ck_assert_int_eq(it_pg_long(pg, "SELECT count(*) FROM schema_migrations"),
-			 (long)embedded_migrations_count);
+
+	/* The pending migration was neither applied nor recorded. */
+	ck_assert_msg(api_sql_long(pg, "SELECT count(*) FROM schema_migrations WHERE version = $1", pending->name,
+				   NULL) == 0,
+		      "the pending migration %s was recorded after a refused one", pending->name);
+	ck_assert_int_eq(it_pg_long(pg, "SELECT count(*) FROM schema_migrations"), (long)n - 1);
+	char *after = catalog_fingerprint(pg);
+	ck_assert_msg(strcmp(before, after) == 0, "the catalog changed from %s to %s: %s was applied", before, after,
+		      pending->name);
+	free(before);
+	free(after);
 	PQfinish(pg);
 	free(conninfo);
 	drop_db(name);

@@ -49,6 +49,17 @@ START_TEST(malformed_encodings_never_verify)
 }
 END_TEST
 
+/* What an unknown email is verified against must cost what a real hash costs: current parameters. */
+START_TEST(dummy_hash_is_current_and_verifies)
+{
+	const char *h = password_dummy_hash();
+	ck_assert_msg(!password_needs_rehash(h), "the dummy hash is not made with the current parameters: %s", h);
+	ck_assert(password_verify(PASSWORD_DUMMY_PLAINTEXT, h));
+	ck_assert(!password_verify("no-account-has-this-passwore", h));
+	ck_assert_ptr_eq(password_dummy_hash(), h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("password");
@@ -58,6 +69,7 @@ int main(void)
 	tcase_add_test(tc, salts_differ);
 	tcase_add_test(tc, weaker_hashes_need_rehash);
 	tcase_add_test(tc, malformed_encodings_never_verify);
+	tcase_add_test(tc, dummy_hash_is_current_and_verifies);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
