@@ -12,6 +12,7 @@
 #include "http_server.h"
 #include "log.h"
 #include "migrate.h"
+#include "password.h"
 #include "routes.h"
 
 static const char *process_getenv(const char *name) { return getenv(name); }
@@ -98,6 +99,8 @@ int main(int argc, char **argv)
 	case CMD_SERVE:
 		if ((!cfg.no_migrate && run_migrations(&cfg) != 0) || bootstrap_admin(&cfg) != 0)
 			return 1;
+		/* One hash now rather than in the first unknown-email login's time. */
+		(void)password_dummy_hash();
 		return http_server_run(&cfg, routes_app());
 	case CMD_CREATE_ADMIN:
 		return create_admin(&cfg);

@@ -27,10 +27,6 @@
 
 #define MAX_LOGIN_FAILURES 10 /* per email and per client address, within the window */
 
-/* Verified against when the email is unknown, so both failures take as long. */
-static const char dummy_hash[] =
-	"$scrypt$ln=17,r=8,p=1$BsqklBWUllE1rWFfin5Thg==$iQh5E5dPcTKbIX0oGv8o5WYCe8KbI/1GKUjlFnY9sP0=";
-
 const struct db_stmt accounts_statements[] = {
 	[ACCOUNTS_REGISTER] = {"accounts_register",
 	"WITH o AS ("
@@ -257,7 +253,7 @@ static void verify_login(void *job)
 {
 	struct login *l = job;
 	bool known = l->user_id[0] != '\0';
-	l->verified = password_verify(l->password, known ? l->stored_hash : dummy_hash) && known;
+	l->verified = password_verify(l->password, known ? l->stored_hash : password_dummy_hash()) && known;
 	if (l->verified && password_needs_rehash(l->stored_hash) && !password_hash(l->password, l->rehash))
 		l->rehash[0] = '\0';
 }
