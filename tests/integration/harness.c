@@ -738,7 +738,8 @@ static void append_kv(char *buf, size_t cap, size_t *n, const char *kw, const ch
 	*n += (size_t)snprintf(buf + *n, cap - *n, "'");
 }
 
-char *it_conninfo_for(const char *dbname)
+/* The test database's conninfo with `keyword` set to `value` (free it). */
+static char *conninfo_with(const char *keyword, const char *value)
 {
 	char *perr = NULL;
 	PQconninfoOption *opts = PQconninfoParse(it_db_url(), &perr);
@@ -752,32 +753,18 @@ char *it_conninfo_for(const char *dbname)
 	char *buf = calloc(1, cap);
 	ck_assert_msg(buf != NULL, "out of memory");
 	for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
-		if (o->val != NULL && o->val[0] != '\0' && strcmp(o->keyword, "dbname") != 0)
+		if (o->val != NULL && o->val[0] != '\0' && strcmp(o->keyword, keyword) != 0)
 			append_kv(buf, cap, &n, o->keyword, o->val);
-	append_kv(buf, cap, &n, "dbname", dbname);
+	append_kv(buf, cap, &n, keyword, value);
 	PQconninfoFree(opts);
 	return buf;
 }
 
+char *it_conninfo_for(const char *dbname) { return conninfo_with("dbname", dbname); }
+
 char *it_conninfo_app(const char *application_name)
 {
-	char *perr = NULL;
-	PQconninfoOption *opts = PQconninfoParse(it_db_url(), &perr);
-	if (opts == NULL) {
-		char msg[256];
-		snprintf(msg, sizeof msg, "%s", perr ? perr : "out of memory");
-		PQfreemem(perr);
-		ck_abort_msg("MARKETPLACE_TEST_DATABASE_URL does not parse: %s", msg);
-	}
-	size_t cap = 4096, n = 0;
-	char *buf = calloc(1, cap);
-	ck_assert_msg(buf != NULL, "out of memory");
-	for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
-		if (o->val != NULL && o->val[0] != '\0' && strcmp(o->keyword, "application_name") != 0)
-			append_kv(buf, cap, &n, o->keyword, o->val);
-	append_kv(buf, cap, &n, "application_name", application_name);
-	PQconninfoFree(opts);
-	return buf;
+	return conninfo_with("application_name", application_name);
 }
 
 /* ------------------------------------------------------------ silent backends */
