@@ -341,6 +341,8 @@ static bool healthz_ok(int port)
 	return sscanf(buf, "HTTP/1.%*d %d", &status) == 1 && status == 200;
 }
 
+static char *conninfo_set(const char *const *kv, char *err, size_t errlen);
+
 bool it_server_launch(struct it_server *s, const char *const *env, char *err, size_t errlen)
 {
 	s->pid = -1;
@@ -356,10 +358,16 @@ bool it_server_launch(struct it_server *s, const char *const *env, char *err, si
 		snprintf(err, errlen, "cannot find a free port: %s", strerror(errno));
 		return false;
 	}
-	char url[4096], listen_on[64];
-	snprintf(url, sizeof url, "MARKETPLACE_DATABASE_URL=%s", db);
+	char *serve = conninfo_set((const char *const[]){"user", IT_SERVE_ROLE, NULL}, err, errlen);
+	if (serve == NULL)
+		return false;
+	char url[4200], migrate_url[4200], listen_on[64];
+	snprintf(url, sizeof url, "MARKETPLACE_DATABASE_URL=%s", serve);
+	free(serve);
+	snprintf(migrate_url, sizeof migrate_url, "MARKETPLACE_MIGRATE_DATABASE_URL=%s", db);
 	snprintf(listen_on, sizeof listen_on, "MARKETPLACE_LISTEN=127.0.0.1:%d", s->port);
-	const char *defaults[] = {url, listen_on, "MARKETPLACE_THREADS=2", "MARKETPLACE_LOG=warn", NULL};
+	const char *defaults[] = {url, migrate_url, listen_on, "MARKETPLACE_THREADS=2", "MARKETPLACE_LOG=warn",
+				  NULL};
 	char **envp = build_env(defaults, env);
 	if (envp == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -738,33 +746,67 @@ static void append_kv(char *buf, size_t cap, size_t *n, const char *kw, const ch
 	*n += (size_t)snprintf(buf + *n, cap - *n, "'");
 }
 
-/* The test database's conninfo with `keyword` set to `value` (free it). */
-static char *conninfo_with(const char *keyword, const char *value)
+/*
+ * The test database's conninfo with the keywords of `kv` (keyword, value
+ * pairs, NULL-terminated; a NULL value leaves that keyword as it is) set:
+ * malloc'd (free it), or NULL with the reason in err.  No ck_* here:
+ * it_server_launch runs outside tests too.
+ */
+static char *conninfo_set(const char *const *kv, char *err, size_t errlen)
 {
+	const char *url = getenv("MARKETPLACE_TEST_DATABASE_URL");
+	if (url == NULL || url[0] == '\0') {
+		snprintf(err, errlen, "MARKETPLACE_TEST_DATABASE_URL is not set: run the integration tests with "
+			 "scripts/test.sh, which starts PostgreSQL and sets it");
+		return NULL;
+	}
 	char *perr = NULL;
-	PQconninfoOption *opts = PQconninfoParse(it_db_url(), &perr);
+	PQconninfoOption *opts = PQconninfoParse(url, &perr);
 	if (opts == NULL) {
-		char msg[256];
-		snprintf(msg, sizeof msg, "%s", perr ? perr : "out of memory");
+		snprintf(err, errlen, "MARKETPLACE_TEST_DATABASE_URL does not parse: %s", perr ? perr : "out of memory");
 		PQfreemem(perr);
-		ck_abort_msg("MARKETPLACE_TEST_DATABASE_URL does not parse: %s", msg);
+		return NULL;
 	}
 	size_t cap = 4096, n = 0;
 	char *buf = calloc(1, cap);
-	ck_assert_msg(buf != NULL, "out of memory");
-	for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
-		if (o->val != NULL && o->val[0] != '\0' && strcmp(o->keyword, keyword) != 0)
-			append_kv(buf, cap, &n, o->keyword, o->val);
-	append_kv(buf, cap, &n, keyword, value);
+	if (buf == NULL) {
+		snprintf(err, errlen, "out of memory");
+		PQconninfoFree(opts);
+		return NULL;
+	}
+	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+		const char *val = o->val;
+		for (size_t i = 0; kv[i] != NULL; i += 2)
+			if (strcmp(o->keyword, kv[i]) == 0 && kv[i + 1] != NULL)
+				val = kv[i + 1];
+		if (val != NULL && val[0] != '\0')
+			append_kv(buf, cap, &n, o->keyword, val);
+	}
 	PQconninfoFree(opts);
 	return buf;
 }
 
-char *it_conninfo_for(const char *dbname) { return conninfo_with("dbname", dbname); }
+/* conninfo_set for a test: fails it instead of returning NULL. */
+static char *conninfo_or_fail(const char *const *kv)
+{
+	char err[512];
+	char *c = conninfo_set(kv, err, sizeof err);
+	if (c == NULL)
+		ck_abort_msg("%s", err);
+	return c;
+}
+
+char *it_conninfo_as(const char *user, const char *dbname)
+{
+	return conninfo_or_fail((const char *const[]){"user", user, "dbname", dbname, NULL});
+}
+
+char *it_conninfo_for(const char *dbname) { return it_conninfo_as(NULL, dbname); }
 
 char *it_conninfo_app(const char *application_name)
 {
-	return conninfo_with("application_name", application_name);
+	return conninfo_or_fail(
+		(const char *const[]){"user", IT_SERVE_ROLE, "application_name", application_name, NULL});
 }
 
 /* ------------------------------------------------------------ silent backends */

@@ -5,8 +5,15 @@
  * Environment (scripts/test.sh sets it; a missing variable FAILS the test
  * that needs it, with a message naming it):
  *   MARKETPLACE_BIN                 the binary under test (ctest sets it)
- *   MARKETPLACE_TEST_DATABASE_URL   libpq URI of database "marketplace"
+ *   MARKETPLACE_TEST_DATABASE_URL   libpq URI of database "marketplace", as
+ *                                   the role that owns it and migrates it
  *   MARKETPLACE_TEST_PG_STOP/START  shell commands stopping/starting that cluster
+ *
+ * Two roles, as in a deployment (README, "Configuration"): the tests' own
+ * SQL connects as the owner of MARKETPLACE_TEST_DATABASE_URL; the servers
+ * they start migrate as that owner and serve as IT_SERVE_ROLE, the login
+ * role that scripts/common.sh's pg_start creates in the cluster, a member of
+ * marketplace_serving, whose grants migrations/0006_serving_role.sql sets.
  *
  * Check mode and sanitizers.  The suites run in Check's default fork mode:
  * each test runs in a child process, which exit()s after a passing test, so
@@ -43,6 +50,9 @@
 
 /* ------------------------------------------------------------ environment */
 
+/* The login role the servers of the tests connect as (scripts/common.sh creates it). */
+#define IT_SERVE_ROLE "marketplace_app"
+
 /* The variable's value; fails the test when it is unset or empty. */
 const char *it_env(const char *name);
 const char *it_bin(void);    /* MARKETPLACE_BIN */
@@ -62,11 +72,14 @@ struct it_server {
 
 /*
  * Starts `marketplace serve` with MARKETPLACE_DATABASE_URL (the test
- * database), MARKETPLACE_LISTEN (127.0.0.1:<free port>), MARKETPLACE_THREADS=2
- * and MARKETPLACE_LOG=warn, then `env` ("NAME=value" strings, NULL-terminated,
- * may be NULL), which override those.  Other MARKETPLACE_* variables of the
- * test's environment are not passed on.  Returns when /healthz answers 200;
- * fails the test if that takes over 15 s or the server exits.
+ * database as IT_SERVE_ROLE), MARKETPLACE_MIGRATE_DATABASE_URL (the test
+ * database as its owner), MARKETPLACE_LISTEN (127.0.0.1:<free port>),
+ * MARKETPLACE_THREADS=2 and MARKETPLACE_LOG=warn, then `env` ("NAME=value"
+ * strings, NULL-terminated, may be NULL), which override those: a server
+ * of another database must name its migrating URL too.  Other
+ * MARKETPLACE_* variables of the test's environment are not passed on.
+ * Returns when /healthz answers 200; fails the test if that takes over 15 s
+ * or the server exits.
  */
 void it_server_start(struct it_server *s, const char *const *env);
 
@@ -154,9 +167,18 @@ void it_pg_exec(PGconn *pg, const char *sql);
 /* First column of the first row as text (malloc'd; free it); fails the test on error or no row. */
 char *it_pg_value(PGconn *pg, const char *sql);
 long it_pg_long(PGconn *pg, const char *sql);
-/* A keyword/value conninfo for the test database's cluster and role, database `dbname` (free it). */
+/*
+ * The test database's cluster as role `user` (NULL: its own, the owner that
+ * migrates) and database `dbname` (NULL: the test database), as a
+ * keyword/value conninfo (free it).
+ */
+char *it_conninfo_as(const char *user, const char *dbname);
+/* The owner's conninfo for database `dbname` of the test cluster (free it). */
 char *it_conninfo_for(const char *dbname);
-/* The test database's conninfo with application_name set, so its backends can be found (free it). */
+/*
+ * The servers' conninfo (IT_SERVE_ROLE, the test database) with
+ * application_name set, so its backends can be found (free it).
+ */
 char *it_conninfo_app(const char *application_name);
 
 /* ------------------------------------------------------------ silent backends */
