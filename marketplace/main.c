@@ -20,7 +20,7 @@ static const char *process_getenv(const char *name) { return getenv(name); }
 static int run_migrations(const struct config *cfg)
 {
 	char err[1024];
-	if (!migrate_run(cfg->database_url, embedded_migrations, embedded_migrations_count, err,
+	if (!migrate_run(cfg->migrate_database_url, embedded_migrations, embedded_migrations_count, err,
 			 sizeof err)) {
 		log_msg(LOG_ERROR, NULL, "%s", err);
 		return 1;

@@ -19,6 +19,9 @@ const char config_usage[] =
 	"flags (each overrides the environment variable named beside it):\n"
 	"  --database-url URL        MARKETPLACE_DATABASE_URL (default: dbname=marketplace)\n"
 	"  --database-read-url URL   MARKETPLACE_DATABASE_READ_URL (default: the database url)\n"
+	"  --migrate-database-url URL\n"
+	"                            MARKETPLACE_MIGRATE_DATABASE_URL: connects as the role that owns\n"
+	"                            the schema, to apply migrations (default: the database url)\n"
 	"  --listen HOST:PORT        MARKETPLACE_LISTEN (default: 127.0.0.1:8080)\n"
 	"  --threads N               MARKETPLACE_THREADS (default: number of cores)\n"
 	"  --db-pool N               MARKETPLACE_DB_POOL (default: 8 connections per thread)\n"
@@ -50,6 +53,7 @@ struct option_spec {
 static const struct option_spec options[] = {
 	OPT("--database-url", "MARKETPLACE_DATABASE_URL", V_STRING, database_url, 0, 0),
 	OPT("--database-read-url", "MARKETPLACE_DATABASE_READ_URL", V_STRING, database_read_url, 0, 0),
+	OPT("--migrate-database-url", "MARKETPLACE_MIGRATE_DATABASE_URL", V_STRING, migrate_database_url, 0, 0),
 	OPT("--listen", "MARKETPLACE_LISTEN", V_LISTEN, listen_port, 0, 0),
 	OPT("--threads", "MARKETPLACE_THREADS", V_INT, threads, 1, 256),
 	OPT("--db-pool", "MARKETPLACE_DB_POOL", V_INT, db_pool, 1, 256),
@@ -281,5 +285,7 @@ bool config_load(struct config *cfg, int argc, char **argv, config_getenv_fn env
 	}
 	if (cfg->database_read_url == NULL)
 		cfg->database_read_url = cfg->database_url;
+	if (cfg->migrate_database_url == NULL)
+		cfg->migrate_database_url = cfg->database_url;
 	return true;
 }

@@ -15,6 +15,7 @@ struct config {
 	const char *admin_email;        /* create-admin argument (points into argv) */
 	const char *database_url;       /* libpq conninfo or URI */
 	const char *database_read_url;  /* equals database_url when unset */
+	const char *migrate_database_url; /* the owner's, for migrations; equals database_url when unset */
 	char listen_host[64];
 	int listen_port;
 	int threads;

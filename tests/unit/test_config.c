@@ -64,6 +64,8 @@ START_TEST(defaults)
 	ck_assert_str_ne(cfg.database_url, "");
 	ck_assert_ptr_nonnull(cfg.database_read_url);
 	ck_assert_str_eq(cfg.database_read_url, cfg.database_url);
+	ck_assert_ptr_nonnull(cfg.migrate_database_url);
+	ck_assert_str_eq(cfg.migrate_database_url, cfg.database_url);
 	ck_assert_ptr_null(cfg.bootstrap_admin);
 	ck_assert_ptr_null(cfg.tls_cert);
 	ck_assert_ptr_null(cfg.tls_key);
@@ -165,6 +167,31 @@ START_TEST(read_url_follows_database_url)
 	ck_assert_msg(LOAD(env, "serve", "--database-url", "dbname=flagdb"), "%s", err);
 	ck_assert_str_eq(cfg.database_url, "dbname=flagdb");
 	ck_assert_str_eq(cfg.database_read_url, "dbname=flagdb");
+}
+END_TEST
+
+/* Migrations connect as the owner when a URL is given for it, else as the server does. */
+START_TEST(migrate_url)
+{
+	static const struct env_var env[] = {{"MARKETPLACE_DATABASE_URL", "user=app dbname=mp"},
+					     {"MARKETPLACE_MIGRATE_DATABASE_URL", "user=owner dbname=mp"},
+					     {NULL, NULL}};
+	static const struct env_var empty[] = {{"MARKETPLACE_DATABASE_URL", "user=app dbname=mp"},
+					       {"MARKETPLACE_MIGRATE_DATABASE_URL", ""},
+					       {NULL, NULL}};
+	ck_assert_msg(LOAD(env, "migrate"), "%s", err);
+	ck_assert_str_eq(cfg.migrate_database_url, "user=owner dbname=mp");
+	ck_assert_str_eq(cfg.database_url, "user=app dbname=mp");
+	ck_assert_str_eq(cfg.database_read_url, "user=app dbname=mp");
+	ck_assert_msg(LOAD(env, "serve", "--migrate-database-url", "user=dba dbname=mp"), "%s", err);
+	ck_assert_str_eq(cfg.migrate_database_url, "user=dba dbname=mp");
+	ck_assert_msg(LOAD(env, "serve", "--migrate-database-url=user=dba"), "%s", err);
+	ck_assert_str_eq(cfg.migrate_database_url, "user=dba");
+	/* Unset or empty: the database URL, however that was given. */
+	ck_assert_msg(LOAD(empty, "serve"), "%s", err);
+	ck_assert_str_eq(cfg.migrate_database_url, "user=app dbname=mp");
+	ck_assert_msg(LOAD(empty, "serve", "--database-url", "dbname=flagdb"), "%s", err);
+	ck_assert_str_eq(cfg.migrate_database_url, "dbname=flagdb");
 }
 END_TEST
 
@@ -276,6 +303,8 @@ static const struct bad_case bad_cases[] = {
 	{"bootstrap admin empty email", NULL, {"mp", "serve", "--bootstrap-admin", ":pw"}},
 	{"flag missing its value", NULL, {"mp", "serve", "--threads"}},
 	{"string flag missing its value", NULL, {"mp", "serve", "--database-url"}},
+	{"--migrate-database-url missing its value", NULL, {"mp", "migrate", "--migrate-database-url"}},
+	{"--migrate-database-url empty", NULL, {"mp", "migrate", "--migrate-database-url="}},
 	{"bad MARKETPLACE_THREADS", env_bad_threads, {"mp", "serve"}},
 	{"bad MARKETPLACE_LISTEN", env_bad_listen, {"mp", "serve"}},
 	{"extra argument", NULL, {"mp", "migrate", "extra"}},
@@ -305,6 +334,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, trusted_proxies);
 	tcase_add_test(tc, trusted_proxies_error_names_the_setting);
 	tcase_add_test(tc, read_url_follows_database_url);
+	tcase_add_test(tc, migrate_url);
 	tcase_add_test(tc, flags_override_environment);
 	tcase_add_test(tc, commands);
 	tcase_add_test(tc, listen_forms);
