@@ -45,8 +45,21 @@ as_pg_user() {
 	if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
-# pg_start DATADIR PORT: creates the cluster when needed (database and role
-# "marketplace"), starts it with its socket in DATADIR/run, and prints its URL.
+# The cluster's two roles: the owner of database "marketplace", who applies
+# the migrations, and the login role the server serves as (a member of
+# marketplace_serving, which migrations/0006_serving_role.sql grants what
+# the server needs; scripts/roles.sql).
+PG_OWNER=marketplace
+PG_SERVE_ROLE=marketplace_app
+
+# pg_url DATADIR PORT ROLE: the URL of database "marketplace" as ROLE.
+pg_url() {
+	echo "postgresql:///marketplace?host=$(realpath -m "$1")/run&port=$2&user=$3"
+}
+
+# pg_start DATADIR PORT: creates the cluster when needed (database and owner
+# "marketplace"), starts it with its socket in DATADIR/run, makes sure the
+# serving role exists, and prints the owner's URL (pg_url gives the other).
 pg_start() {
 	local data port=$2 bin
 	data=$(realpath -m "$1")
@@ -63,11 +76,17 @@ pg_start() {
 	as_pg_user "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
 		-o "-p $port -k $data/run -c listen_addresses='' -c max_connections=200" start >/dev/null
 	local psql=("$bin/psql" -h "$data/run" -p "$port" -U postgres -X -q -v ON_ERROR_STOP=1)
-	if ! as_pg_user "${psql[@]}" -tAc "SELECT 1 FROM pg_roles WHERE rolname='marketplace'" | grep -q 1; then
-		as_pg_user "${psql[@]}" -c "CREATE ROLE marketplace LOGIN CREATEDB"
-		as_pg_user "${psql[@]}" -c "CREATE DATABASE marketplace OWNER marketplace"
+	if ! as_pg_user "${psql[@]}" -tAc "SELECT 1 FROM pg_roles WHERE rolname='$PG_OWNER'" | grep -q 1; then
+		as_pg_user "${psql[@]}" -c "CREATE ROLE $PG_OWNER LOGIN CREATEDB"
+		as_pg_user "${psql[@]}" -c "CREATE DATABASE marketplace OWNER $PG_OWNER"
 	fi
-	echo "postgresql:///marketplace?host=$data/run&port=$port&user=marketplace"
+	# Every start, so that a cluster made before the serving role gets it.
+	# On stdin: the checkout may be closed to the postgres user.
+	as_pg_user "${psql[@]}" -v serve_role="$PG_SERVE_ROLE" <"$ROOT/scripts/roles.sql"
+	# The owner may watch and stop the server's sessions, as the tests do.
+	as_pg_user "${psql[@]}" -c "SET client_min_messages = warning" \
+		-c "GRANT pg_read_all_stats, pg_signal_backend TO $PG_OWNER"
+	pg_url "$data" "$port" "$PG_OWNER"
 }
 
 pg_stop() {
