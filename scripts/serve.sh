@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The README's first command: install, build, start a local PostgreSQL unless
-# MARKETPLACE_DATABASE_URL is set, migrate and serve in the foreground.
+# MARKETPLACE_DATABASE_URL is set, migrate and serve in the foreground.  The
+# local cluster has two roles: its owner migrates and loads the demo data,
+# and the server serves as marketplace_app, which may not change audit_log
+# or the schema (migrations/0006_serving_role.sql).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -9,13 +12,15 @@ build "$ROOT/build" -DCMAKE_BUILD_TYPE=Release -DMARKETPLACE_BUILD_TESTS=OFF
 
 if [ -z "${MARKETPLACE_DATABASE_URL:-}" ]; then
 	data=$(pg_data_dir pg)
-	MARKETPLACE_DATABASE_URL=$(pg_start "$data" "${MARKETPLACE_PG_PORT:-55432}")
-	export MARKETPLACE_DATABASE_URL
+	port=${MARKETPLACE_PG_PORT:-55432}
+	MARKETPLACE_MIGRATE_DATABASE_URL=$(pg_start "$data" "$port")
+	MARKETPLACE_DATABASE_URL=$(pg_url "$data" "$port" "$PG_SERVE_ROLE")
+	export MARKETPLACE_MIGRATE_DATABASE_URL MARKETPLACE_DATABASE_URL
 	trap 'pg_stop "$data"' EXIT
-	echo "==> local PostgreSQL in $data"
+	echo "==> local PostgreSQL in $data (migrations as $PG_OWNER, serving as $PG_SERVE_ROLE)"
 	"$ROOT/build/marketplace" migrate
 	# On stdin: the checkout may be closed to the postgres user.
-	as_pg_user "$(pg_bindir)/psql" "$MARKETPLACE_DATABASE_URL" -X -q -v ON_ERROR_STOP=1 <"$ROOT/scripts/demo.sql"
+	as_pg_user "$(pg_bindir)/psql" "$MARKETPLACE_MIGRATE_DATABASE_URL" -X -q -v ON_ERROR_STOP=1 <"$ROOT/scripts/demo.sql"
 	echo "==> demo accounts (password mat-khau-demo-2026): admin@sokhcn.demo.vn (administrator),"
 	echo "    lan.nguyen@vien.demo.vn, minh.tran@cokhi.demo.vn, hoa.le@cattrang.demo.vn"
 fi

@@ -26,6 +26,8 @@ cleanup() {
 }
 trap cleanup EXIT
 echo "==> starting a test PostgreSQL in $data on port $port"
+# The owner's URL: the tests' own SQL uses it, and the servers they start
+# migrate with it and serve as $PG_SERVE_ROLE (tests/integration/harness.h).
 MARKETPLACE_TEST_DATABASE_URL=$(pg_start "$data" "$port")
 export MARKETPLACE_TEST_DATABASE_URL
 export MARKETPLACE_TEST_PG_STOP="$ROOT/scripts/pg.sh stop $data"
