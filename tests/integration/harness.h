@@ -9,7 +9,7 @@
  *                                   the role that owns it and migrates it
  *   MARKETPLACE_TEST_PG_STOP/START  shell commands stopping/starting that cluster
  *
- * Two roles, as in a deployment (README, "Configuration"): the tests' own
+ * Two roles, as in a deployment (README, "Database roles"): the tests' own
  * SQL connects as the owner of MARKETPLACE_TEST_DATABASE_URL; the servers
  * they start migrate as that owner and serve as IT_SERVE_ROLE, the login
  * role that scripts/common.sh's pg_start creates in the cluster, a member of
