@@ -230,13 +230,13 @@ static void size_body(struct conn_guard *g)
 	size_t limit = route_body_limit(g->loop, h), need;
 	g->body_limit = limit;
 	if (h->transfer_encoding || h->content_length == HEAD_SCAN_BAD_LENGTH)
-		need = limit; /* its length is not known in advance: as much as the route takes */
+		need = limit; /* a length not known in advance may be all the route takes */
 	else if (h->content_length == HEAD_SCAN_NO_LENGTH)
 		need = 0;
-	else if ((unsigned long long)h->content_length > limit)
-		need = SIZE_MAX;
-	else
+	else if ((unsigned long long)h->content_length <= limit)
 		need = (size_t)h->content_length;
+	else
+		need = SIZE_MAX; /* announced over the limit: evhttp refuses it at once */
 
 	if (need == SIZE_MAX) {
 		g->body = BODY_TOO_LARGE;

@@ -290,6 +290,8 @@ static void close_pools(struct worker *w)
 	if (w->inflight > 0)
 		log_msg(LOG_WARN, NULL, "worker %d stopping with %ld requests unfinished", w->index,
 			w->inflight);
+	free_event(&w->sweep_timer); /* both use the pools */
+	free_event(&w->pools_timer);
 	metrics_watch_pools(w->metrics, NULL, NULL);
 	if (w->db_read != w->db)
 		db_pool_free(w->db_read);
@@ -302,8 +304,6 @@ static void close_pools(struct worker *w)
 static void worker_stop(struct worker *w)
 {
 	free_event(&w->drain_timer);
-	free_event(&w->sweep_timer);
-	free_event(&w->pools_timer);
 	free_event(&w->accept_resume);
 	evhttp_free(w->http);
 	w->http = NULL;
