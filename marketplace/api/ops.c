@@ -1,13 +1,17 @@
 /* Operational endpoints: liveness, readiness, metrics and the API description. */
 #include "ops.h"
 
+#include <arpa/inet.h>
 #include <event2/buffer.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "embedded.h"
 #include "metrics.h"
 #include "problem.h"
+#include "quota.h"
 #include "request.h"
 #include "respond.h"
 #include "http_server.h"
@@ -38,58 +42,57 @@ static void on_ping(const struct db_result *result, void *arg)
 
 void ops_readyz(struct request *r) { db_query(request_db(r), &ops_statements[OPS_PING], NULL, on_ping, r); }
 
-static void render_pool_gauges(struct evbuffer *out)
+/* 127.0.0.0/8 and ::1, also written as IPv4-mapped IPv6. */
+static bool loopback(const char *address)
 {
-	struct db_pool_stats sum = {0};
-	for (size_t i = 0; i < workers_count(); i++) {
-		struct worker *w = workers_get(i);
-		struct db_pool *pools[2] = {w->db, w->db_read != w->db ? w->db_read : NULL};
-		for (size_t p = 0; p < 2; p++) {
-			struct db_pool_stats s;
-			if (pools[p] == NULL)
-				continue;
-			db_pool_get_stats(pools[p], &s);
-			sum.ready += s.ready;
-			sum.busy += s.busy;
-			sum.connecting += s.connecting;
-			sum.query_errors += s.query_errors;
-			sum.timeouts += s.timeouts;
-			sum.unavailable += s.unavailable;
-			sum.connection_failures += s.connection_failures;
-		}
-	}
-	evbuffer_add_printf(out,
-			    "# HELP marketplace_db_pool_connections Database connections by state.\n"
-			    "# TYPE marketplace_db_pool_connections gauge\n"
-			    "marketplace_db_pool_connections{state=\"in_use\"} %d\n"
-			    "marketplace_db_pool_connections{state=\"idle\"} %d\n"
-			    "marketplace_db_pool_connections{state=\"connecting\"} %d\n"
-			    "# HELP marketplace_db_errors_total Database calls that failed, by kind.\n"
-			    "# TYPE marketplace_db_errors_total counter\n"
-			    "marketplace_db_errors_total{kind=\"query\"} %llu\n"
-			    "marketplace_db_errors_total{kind=\"timeout\"} %llu\n"
-			    "marketplace_db_errors_total{kind=\"unavailable\"} %llu\n"
-			    "marketplace_db_errors_total{kind=\"connection\"} %llu\n",
-			    sum.busy, sum.ready - sum.busy, sum.connecting,
-			    (unsigned long long)sum.query_errors, (unsigned long long)sum.timeouts,
-			    (unsigned long long)sum.unavailable,
-			    (unsigned long long)sum.connection_failures);
+	unsigned char a[16];
+	if (inet_pton(AF_INET, address, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, address, a) != 1)
+		return false;
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	static const unsigned char one[16] = {[15] = 1};
+	return memcmp(a, one, 16) == 0 || (memcmp(a, mapped, 12) == 0 && a[12] == 127);
+}
+
+/*
+ * Who may read /metrics: with MARKETPLACE_METRICS_LISTEN, whoever reaches
+ * that address and nobody on the main one; without it, a client on this
+ * host talking to us directly: a loopback client that is not forwarding
+ * for anyone (a reverse proxy on this host would be a loopback peer too).
+ */
+static bool metrics_allowed(struct request *r)
+{
+	if (r->worker->config->metrics_port != 0)
+		return http_server_on_metrics_listener(r->ev);
+	return loopback(r->client_address) && request_header(r, "X-Forwarded-For") == NULL &&
+	       request_header(r, "Forwarded") == NULL;
 }
 
 void ops_metrics(struct request *r)
 {
+	if (!metrics_allowed(r)) {
+		problem_reply(r, 404, "No resource lives at this path.");
+		return;
+	}
 	struct evbuffer *out = evbuffer_new();
-	struct metrics *blocks[256];
-	size_t n = workers_count() < 256 ? workers_count() : 256;
 	if (out == NULL) {
 		problem_reply(r, 503, "Out of memory.");
 		return;
 	}
+	struct metrics *blocks[256];
+	size_t n = workers_count() < 256 ? workers_count() : 256;
 	for (size_t i = 0; i < n; i++)
 		blocks[i] = workers_get(i)->metrics;
+	/* This worker's own pools are alive and current; the others' figures are their last copies. */
+	metrics_refresh_pools(r->worker->metrics);
+	struct quota_stats admission;
+	quota_get_stats(r->worker->quota, &admission);
 	const struct http_app *app = r->worker->app;
 	metrics_render_requests(out, blocks, n, app->routes, app->nroutes);
-	render_pool_gauges(out);
+	metrics_render_pools(out, blocks, n);
+	metrics_render_admission(out, &admission);
+	metrics_render_process(out);
 	size_t len = evbuffer_get_length(out);
 	const char *text = (const char *)evbuffer_pullup(out, -1);
 	request_add_header(r, "Cache-Control", "no-store");

@@ -17,23 +17,34 @@
 #define MEMBER ROUTE_MEMBER
 #define ADMIN ROUTE_ADMIN
 
+/*
+ * Body limits, from the largest valid body: every field at its longest,
+ * each character written as a 6-byte JSON escape.  A login is an email
+ * (254) and a password (1024); a registration adds a person and an
+ * organisation (7,700 characters), a profile edit the organisation.
+ */
+#define NO_BODY 0
+#define LOGIN_BODY (8 * 1024)
+#define NOTE_BODY (16 * 1024)
+#define PROFILE_BODY (64 * 1024)
+
 static const struct route table[] = {
-	{"GET", "/healthz", PUBLIC, ops_healthz, 0},
-	{"GET", "/readyz", PUBLIC, ops_readyz, 0},
-	{"GET", "/metrics", PUBLIC, ops_metrics, 0},
-	{"GET", "/api/v1/openapi.json", PUBLIC, ops_openapi, 0},
-	{"GET", "/api/v1/provinces", PUBLIC, reference_provinces, 0},
-	{"GET", "/api/v1/sectors", PUBLIC, reference_sectors, 0},
-	{"GET", "/api/v1/plan/tasks", PUBLIC, reference_plan_tasks, 0},
-	{"POST", "/api/v1/auth/register", PUBLIC, accounts_register, ROUTE_IDEMPOTENT},
-	{"POST", "/api/v1/auth/login", PUBLIC, accounts_login, 0},
-	{"POST", "/api/v1/auth/logout", MEMBER, accounts_logout, 0},
-	{"GET", "/api/v1/me", MEMBER, accounts_me, 0},
-	{"GET", "/api/v1/organizations", PUBLIC, organizations_list, 0},
-	{"GET", "/api/v1/organizations/{id}", OPTIONAL, organizations_get, 0},
-	{"PATCH", "/api/v1/organizations/{id}", MEMBER, organizations_update, 0},
-	{"POST", "/api/v1/organizations/{id}/verify", ADMIN, organizations_verify, 0},
-	{"GET", "/api/v1/audit", ADMIN, audit_list, 0},
+	{"GET", "/healthz", PUBLIC, ops_healthz, 0, NO_BODY},
+	{"GET", "/readyz", PUBLIC, ops_readyz, 0, NO_BODY},
+	{"GET", "/metrics", PUBLIC, ops_metrics, 0, NO_BODY},
+	{"GET", "/api/v1/openapi.json", PUBLIC, ops_openapi, 0, NO_BODY},
+	{"GET", "/api/v1/provinces", PUBLIC, reference_provinces, 0, NO_BODY},
+	{"GET", "/api/v1/sectors", PUBLIC, reference_sectors, 0, NO_BODY},
+	{"GET", "/api/v1/plan/tasks", PUBLIC, reference_plan_tasks, 0, NO_BODY},
+	{"POST", "/api/v1/auth/register", PUBLIC, accounts_register, ROUTE_IDEMPOTENT, PROFILE_BODY},
+	{"POST", "/api/v1/auth/login", PUBLIC, accounts_login, 0, LOGIN_BODY},
+	{"POST", "/api/v1/auth/logout", MEMBER, accounts_logout, 0, NO_BODY},
+	{"GET", "/api/v1/me", MEMBER, accounts_me, 0, NO_BODY},
+	{"GET", "/api/v1/organizations", PUBLIC, organizations_list, 0, NO_BODY},
+	{"GET", "/api/v1/organizations/{id}", OPTIONAL, organizations_get, 0, NO_BODY},
+	{"PATCH", "/api/v1/organizations/{id}", MEMBER, organizations_update, 0, PROFILE_BODY},
+	{"POST", "/api/v1/organizations/{id}/verify", ADMIN, organizations_verify, 0, NOTE_BODY},
+	{"GET", "/api/v1/audit", ADMIN, audit_list, 0, NO_BODY},
 };
 
 static const struct db_stmt *const statement_sets[] = {

@@ -36,9 +36,19 @@ const char config_usage[] =
 	"  --trusted-proxies LIST    MARKETPLACE_TRUSTED_PROXIES: reverse proxies whose X-Forwarded-For\n"
 	"                            names the client, as addresses and CIDRs separated by commas or\n"
 	"                            spaces, e.g. 10.0.0.0/8,::1 (default: empty, none)\n"
+	"  --max-connections N       MARKETPLACE_MAX_CONNECTIONS: connections open at once (default:\n"
+	"                            4096, or fewer when the file limit is lower)\n"
+	"  --max-connections-per-address N\n"
+	"                            MARKETPLACE_MAX_CONNECTIONS_PER_ADDRESS: from one client address;\n"
+	"                            a trusted proxy is capped by the total only (default: 128)\n"
+	"  --body-budget-kb N        MARKETPLACE_BODY_BUDGET_KB: KiB of request bodies buffered at once;\n"
+	"                            past it, bodies get 503 and Retry-After (default: 65536)\n"
+	"  --metrics-listen HOST:PORT\n"
+	"                            MARKETPLACE_METRICS_LISTEN: serve /metrics only there (default:\n"
+	"                            unset, /metrics on the main address to loopback clients only)\n"
 	"  --no-migrate              serve without applying migrations\n";
 
-enum value_kind { V_STRING, V_INT, V_LISTEN, V_LOG, V_DURATION, V_PROXIES };
+enum value_kind { V_STRING, V_INT, V_LISTEN, V_METRICS_LISTEN, V_LOG, V_DURATION, V_PROXIES };
 
 struct option_spec {
 	const char *flag;
@@ -66,6 +76,11 @@ static const struct option_spec options[] = {
 	OPT("--token-ttl", "MARKETPLACE_TOKEN_TTL", V_DURATION, token_ttl_s, 60, 365 * 86400),
 	OPT("--shutdown-timeout", "MARKETPLACE_SHUTDOWN_TIMEOUT_MS", V_INT, shutdown_timeout_ms, 0, 600000),
 	OPT("--trusted-proxies", "MARKETPLACE_TRUSTED_PROXIES", V_PROXIES, trusted_proxies, 0, 0),
+	OPT("--max-connections", "MARKETPLACE_MAX_CONNECTIONS", V_INT, max_connections, 1, 1000000),
+	OPT("--max-connections-per-address", "MARKETPLACE_MAX_CONNECTIONS_PER_ADDRESS", V_INT,
+	    max_connections_per_address, 1, 1000000),
+	OPT("--body-budget-kb", "MARKETPLACE_BODY_BUDGET_KB", V_INT, body_budget_kb, 64, 16 * 1024 * 1024),
+	OPT("--metrics-listen", "MARKETPLACE_METRICS_LISTEN", V_METRICS_LISTEN, metrics_port, 0, 0),
 };
 
 static bool parse_int(const char *text, int min, int max, int *out)
@@ -109,7 +124,7 @@ static bool parse_duration(const char *text, int min, int max, int *out)
 }
 
 /* "host:port", "[v6]:port" or ":port"; the host must be numeric (no lookup on start). */
-static bool parse_listen(const char *text, struct config *cfg)
+static bool parse_listen(const char *text, char *out_host, size_t host_size, int *out_port)
 {
 	const char *colon = strrchr(text, ':');
 	if (colon == NULL)
@@ -120,14 +135,14 @@ static bool parse_listen(const char *text, struct config *cfg)
 		host++;
 		host_len -= 2;
 	}
-	if (host_len >= sizeof cfg->listen_host)
+	if (host_len >= host_size)
 		return false;
-	if (!parse_int(colon + 1, 1, 65535, &cfg->listen_port))
+	if (!parse_int(colon + 1, 1, 65535, out_port))
 		return false;
-	memcpy(cfg->listen_host, host, host_len);
-	cfg->listen_host[host_len] = '\0';
+	memcpy(out_host, host, host_len);
+	out_host[host_len] = '\0';
 	if (host_len == 0)
-		strcpy(cfg->listen_host, "0.0.0.0");
+		snprintf(out_host, host_size, "0.0.0.0");
 	return true;
 }
 
@@ -147,7 +162,10 @@ static bool apply(struct config *cfg, const struct option_spec *o, const char *v
 		ok = parse_int(value, o->min, o->max, (int *)(void *)field);
 		break;
 	case V_LISTEN:
-		ok = parse_listen(value, cfg);
+		ok = parse_listen(value, cfg->listen_host, sizeof cfg->listen_host, &cfg->listen_port);
+		break;
+	case V_METRICS_LISTEN:
+		ok = parse_listen(value, cfg->metrics_host, sizeof cfg->metrics_host, &cfg->metrics_port);
 		break;
 	case V_LOG:
 		ok = log_parse_level(value, (enum log_level *)(void *)field);
@@ -188,6 +206,8 @@ static void set_defaults(struct config *cfg)
 	cfg->query_timeout_ms = 5000;
 	cfg->shutdown_timeout_ms = 10000;
 	cfg->token_ttl_s = 30 * 86400;
+	cfg->max_connections_per_address = 128;
+	cfg->body_budget_kb = 64 * 1024;
 }
 
 static const struct option_spec *find_flag(const char *arg, const char **inline_value)
@@ -282,6 +302,10 @@ bool config_load(struct config *cfg, int argc, char **argv, config_getenv_fn env
 			snprintf(err, errlen, "MARKETPLACE_BOOTSTRAP_ADMIN must be EMAIL:PASSWORD");
 			return false;
 		}
+	}
+	if (cfg->metrics_port == cfg->listen_port && strcmp(cfg->metrics_host, cfg->listen_host) == 0) {
+		snprintf(err, errlen, "MARKETPLACE_METRICS_LISTEN must differ from MARKETPLACE_LISTEN");
+		return false;
 	}
 	if (cfg->database_read_url == NULL)
 		cfg->database_read_url = cfg->database_url;

@@ -29,6 +29,11 @@ struct config {
 	int shutdown_timeout_ms;        /* in-flight requests get this long on SIGTERM */
 	int token_ttl_s;                /* lifetime of a login token */
 	struct trusted_proxies trusted_proxies; /* whose X-Forwarded-For is believed; empty: nobody's */
+	int max_connections;            /* open at once; 0: derived from the file limit at start */
+	int max_connections_per_address; /* open at once from one client (a trusted proxy is not capped) */
+	int body_budget_kb;             /* request bodies buffered at once, process-wide */
+	char metrics_host[64];          /* where /metrics is served, when metrics_port is set */
+	int metrics_port;               /* 0: /metrics on the main address, to loopback clients only */
 	bool no_migrate;
 };
 

@@ -1,31 +1,72 @@
-/* Per-connection request deadline and rewriting of evhttp's own error pages. */
+/* Admission, request deadline, body sizing and rewriting of evhttp's own error pages. */
 #include "conn_guard.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "head_scan.h"
 #include "log.h"
 #include "problem.h"
+#include "proxy.h"
+#include "quota.h"
 #include "request.h"
+#include "router.h"
+
+/* What became of the body of the request being read. */
+enum body_verdict { BODY_UNSIZED, BODY_ADMITTED, BODY_TOO_LARGE, BODY_OVER_BUDGET };
 
 struct conn_guard {
-	const struct conn_guard_config *cfg;
+	struct conn_guard_loop *loop;
+	TAILQ_ENTRY(conn_guard) pending;  /* accepted, not yet admitted */
 	struct evhttp_connection *evcon;
 	struct bufferevent *bev;
 	struct event *deadline;
 	int fd;
+	struct quota_address from;       /* whom the connection counts against */
 	bool dispatched;     /* one of our handlers owns the current request */
 	bool rewriting;      /* evhttp is writing its own error page: replace it */
 	bool in_rewrite;     /* our own edit of the output buffer is under way */
 	char *replacement;   /* the problem+json response sent instead */
 	size_t replacement_len;
+	bool reading_head;   /* between requests or inside a head: `head` follows the bytes */
+	struct head_scan head;
+	enum body_verdict body;
+	size_t body_limit;    /* the route's, once the head is in */
+	size_t body_reserved; /* of the budget, until the reply is sent */
+};
+
+/* A connection answered with an error page: what the client still sends is dropped, then closed. */
+struct lingerer {
+	LIST_ENTRY(lingerer) link;
+	struct conn_guard_loop *loop;
+	struct event *ev;
+	int fd;
+	struct quota_address from; /* the connection's slot, held until the socket closes */
+	struct timespec until;
+};
+
+struct conn_guard_loop {
+	const struct conn_guard_config *cfg;
+	struct event_base *base;
+	struct event *admit;       /* admits what was accepted since it last ran */
+	TAILQ_HEAD(, conn_guard) pending;
+	LIST_HEAD(, lingerer) lingering;
+	size_t body_max;           /* the largest route limit: for requests no route matches */
 };
 
 /*
@@ -33,7 +74,6 @@ struct conn_guard {
  * leaves the table (in the close callback) before evhttp closes the socket.
  * Each slot is only touched by the thread that owns that connection.
  */
-static const struct conn_guard_config *active_cfg; /* same for every worker */
 static struct conn_guard **guards;
 static size_t guards_size;
 
@@ -67,9 +107,11 @@ void conn_guard_cleanup(void)
 	guards_size = 0;
 }
 
+static struct timeval ms_to_tv(int ms) { return (struct timeval){ms / 1000, (ms % 1000) * 1000}; }
+
 static void arm_deadline(struct conn_guard *g)
 {
-	struct timeval tv = {g->cfg->header_timeout_ms / 1000, (g->cfg->header_timeout_ms % 1000) * 1000};
+	struct timeval tv = ms_to_tv(g->loop->cfg->header_timeout_ms);
 	event_add(g->deadline, &tv);
 }
 
@@ -81,9 +123,173 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	if (g->dispatched)
 		return;
 	log_msg(LOG_INFO, NULL, "closing connection: no complete request within %d ms",
-		g->cfg->header_timeout_ms);
+		g->loop->cfg->header_timeout_ms);
 	evhttp_connection_free(g->evcon); /* runs on_close, which frees g */
 }
+
+/* ------------------------------------------------------------ lingering after an error page */
+
+static void linger_end(struct lingerer *l)
+{
+	LIST_REMOVE(l, link);
+	event_free(l->ev);
+	close(l->fd);
+	quota_connection_close(l->loop->cfg->quota, &l->from);
+	free(l);
+}
+
+static bool past(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
+/* Drops what arrived; ends at the client's close, an error, or the deadline (also when idle that long). */
+static void on_linger(evutil_socket_t fd, short what, void *arg)
+{
+	struct lingerer *l = arg;
+	if (what & EV_READ) {
+		char sink[16384];
+		ssize_t n = recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+		bool more = n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR));
+		if (more && !past(&l->until))
+			return;
+	}
+	linger_end(l);
+}
+
+/*
+ * Takes over g's socket (a duplicate: evhttp closes its own) and its slot.
+ * evhttp shuts the sending side after the error page, so the client reads
+ * the page and then the end; without draining, data still arriving would
+ * make the kernel answer with a reset that can destroy the unread page.
+ */
+static void linger_start(struct conn_guard *g)
+{
+	struct conn_guard_loop *loop = g->loop;
+	struct timeval idle = ms_to_tv(loop->cfg->header_timeout_ms);
+	struct lingerer *l = calloc(1, sizeof *l);
+	if (l == NULL || (l->fd = fcntl(g->fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		free(l);
+		quota_connection_close(loop->cfg->quota, &g->from);
+		return;
+	}
+	l->ev = event_new(loop->base, l->fd, EV_READ | EV_PERSIST, on_linger, l);
+	if (l->ev == NULL || event_add(l->ev, &idle) != 0) {
+		if (l->ev != NULL)
+			event_free(l->ev);
+		close(l->fd);
+		free(l);
+		quota_connection_close(loop->cfg->quota, &g->from);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &l->until);
+	l->until.tv_sec += idle.tv_sec;
+	l->until.tv_nsec += idle.tv_usec * 1000L;
+	if (l->until.tv_nsec >= 1000000000L) {
+		l->until.tv_sec++;
+		l->until.tv_nsec -= 1000000000L;
+	}
+	l->loop = loop;
+	l->from = g->from;
+	LIST_INSERT_HEAD(&loop->lingering, l, link);
+}
+
+/* ------------------------------------------------------------ the body of each request */
+
+static void release_body(struct conn_guard *g)
+{
+	if (g->body_reserved > 0)
+		quota_body_release(g->loop->cfg->quota, g->body_reserved);
+	g->body_reserved = 0;
+}
+
+static size_t route_body_limit(const struct conn_guard_loop *loop, const struct head_scan *h)
+{
+	const struct route *found = NULL;
+	struct route_params params;
+	char allow[128];
+	if (h->method[0] != '\0' && h->path[0] != '\0' &&
+	    router_match(loop->cfg->routes, loop->cfg->nroutes, h->method, h->path, &found, &params, allow,
+			 sizeof allow) == ROUTE_FOUND)
+		return found->body_max;
+	return loop->body_max;
+}
+
+/*
+ * The head is in and evhttp has not read it yet: give this request's body
+ * the limit evhttp enforces.  A body refused here gets evhttp's own 413 as
+ * soon as it reads the head (the limit is below its length), which
+ * on_output rewrites, into a 503 when the budget was what refused it.
+ */
+static void size_body(struct conn_guard *g)
+{
+	const struct conn_guard_config *cfg = g->loop->cfg;
+	const struct head_scan *h = &g->head;
+	size_t limit = route_body_limit(g->loop, h), need;
+	g->body_limit = limit;
+	if (h->transfer_encoding || h->content_length == HEAD_SCAN_BAD_LENGTH)
+		need = limit; /* a length not known in advance may be all the route takes */
+	else if (h->content_length == HEAD_SCAN_NO_LENGTH)
+		need = 0;
+	else if ((unsigned long long)h->content_length <= limit)
+		need = (size_t)h->content_length;
+	else
+		need = SIZE_MAX; /* announced over the limit: evhttp refuses it at once */
+
+	if (need == SIZE_MAX) {
+		g->body = BODY_TOO_LARGE;
+		quota_count_body_too_large(cfg->quota);
+	} else if (need > 0 && !quota_body_reserve(cfg->quota, need)) {
+		g->body = BODY_OVER_BUDGET;
+		limit = 0;
+	} else {
+		g->body = BODY_ADMITTED;
+		g->body_reserved = need;
+	}
+	evhttp_connection_set_max_body_size(g->evcon, (ev_ssize_t)limit);
+}
+
+/* Follows the head through the input from byte `from` on; sizes the body once it has ended. */
+static void scan_input(struct conn_guard *g, struct evbuffer *in, size_t from)
+{
+	struct evbuffer_ptr at;
+	if (evbuffer_ptr_set(in, &at, from, EVBUFFER_PTR_SET) != 0)
+		return;
+	struct evbuffer_iovec vec[8];
+	int n;
+	while (!g->head.done && (n = evbuffer_peek(in, -1, &at, vec, 8)) > 0) {
+		size_t used = 0;
+		for (int i = 0; i < n && i < 8 && !g->head.done; i++)
+			used += head_scan_feed(&g->head, vec[i].iov_base, vec[i].iov_len);
+		if (n <= 8 || evbuffer_ptr_set(in, &at, used, EVBUFFER_PTR_ADD) != 0)
+			break;
+	}
+	if (g->head.done) {
+		g->reading_head = false;
+		size_body(g);
+	}
+}
+
+/* The next request starts with what the input holds now. */
+static void start_head(struct conn_guard *g)
+{
+	head_scan_start(&g->head);
+	g->reading_head = true;
+	g->body = BODY_UNSIZED;
+	scan_input(g, bufferevent_get_input(g->bev), 0);
+}
+
+/* New input reaches this before evhttp parses it. */
+static void on_input(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn_guard *g = arg;
+	if (g->reading_head && info->n_added > 0)
+		scan_input(g, in, evbuffer_get_length(in) - info->n_added);
+}
+
+/* ------------------------------------------------------------ evhttp's error pages */
 
 static void on_output(struct evbuffer *out, const struct evbuffer_cb_info *info, void *arg);
 
@@ -92,10 +298,16 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
 	(void)evcon;
 	struct conn_guard *g = arg;
 	set_dispatched(g, false);
+	release_body(g);
 	event_free(g->deadline);
 	evbuffer_remove_cb(bufferevent_get_output(g->bev), on_output, g);
-	if (g->fd >= 0 && (size_t)g->fd < guards_size && guards[g->fd] == g)
+	evbuffer_remove_cb(bufferevent_get_input(g->bev), on_input, g);
+	if (guards[g->fd] == g)
 		guards[g->fd] = NULL;
+	if (g->rewriting)
+		linger_start(g);
+	else
+		quota_connection_close(g->loop->cfg->quota, &g->from);
 	free(g->replacement);
 	free(g);
 }
@@ -103,16 +315,27 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
 /* Builds the problem+json response that stands in for evhttp's page. */
 static bool build_replacement(struct conn_guard *g, int status)
 {
-	const char *detail;
+	char detail[160];
+	const char *extra_headers = "";
 	switch (status) {
 	case 413:
-		detail = "The request's headers or body exceed the server's limits (body at most 1 MiB).";
+		if (g->body == BODY_OVER_BUDGET) {
+			status = 503;
+			extra_headers = "Retry-After: 1\r\n";
+			snprintf(detail, sizeof detail,
+				 "The server is holding as many request bodies as it can; retry shortly.");
+		} else if (g->body != BODY_UNSIZED) {
+			snprintf(detail, sizeof detail, "The request body exceeds this resource's limit of %zu bytes.",
+				 g->body_limit);
+		} else {
+			snprintf(detail, sizeof detail, "The request body exceeds the server's limits.");
+		}
 		break;
 	case 501:
-		detail = "The request method is not supported.";
+		snprintf(detail, sizeof detail, "The request method is not supported.");
 		break;
 	default:
-		detail = "The request could not be parsed as HTTP.";
+		snprintf(detail, sizeof detail, "The request could not be parsed as HTTP.");
 		break;
 	}
 	json_t *p = problem_new(status, detail, NULL);
@@ -126,8 +349,8 @@ static bool build_replacement(struct conn_guard *g, int status)
 	if (g->replacement != NULL) {
 		int head = snprintf(g->replacement, cap,
 				    "HTTP/1.1 %d %s\r\nContent-Type: application/problem+json\r\n"
-				    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-				    status, http_status_title(status), body_len);
+				    "Content-Length: %zu\r\n%sConnection: close\r\n\r\n",
+				    status, http_status_title(status), body_len, extra_headers);
 		memcpy(g->replacement + head, body, body_len);
 		g->replacement_len = (size_t)head + body_len;
 	}
@@ -160,44 +383,104 @@ static void on_output(struct evbuffer *out, const struct evbuffer_cb_info *info,
 	g->in_rewrite = false;
 }
 
-/* First bytes of a connection: evhttp has set itself up on the bufferevent by now. */
-static void on_first_input(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
-{
-	struct bufferevent *bev = arg;
-	if (info->n_added == 0)
-		return;
-	evbuffer_remove_cb(in, on_first_input, arg);
+/* ------------------------------------------------------------ admission */
 
-	/* evhttp registers its connection as the bufferevent's callback argument. */
-	void *cbarg = NULL;
-	bufferevent_getcb(bev, NULL, NULL, NULL, &cbarg);
-	int fd = (int)bufferevent_getfd(bev);
-	if (cbarg == NULL || fd < 0 || (size_t)fd >= guards_size)
+/* The peer of fd as the caps count it: a trusted proxy is capped by the total only. */
+static void peer_of(int fd, const struct trusted_proxies *trusted, struct quota_address *out)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	memset(out, 0, sizeof *out);
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
 		return;
-	struct conn_guard *g = calloc(1, sizeof *g);
-	if (g == NULL)
-		return;
-	g->cfg = active_cfg;
-	g->evcon = cbarg;
-	g->bev = bev;
-	g->fd = fd;
-	g->deadline = evtimer_new(bufferevent_get_base(bev), on_deadline, g);
-	if (g->deadline == NULL) {
-		free(g);
-		return;
+	if (ss.ss_family == AF_INET) {
+		out->family = 4;
+		memcpy(out->bytes, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+	} else if (ss.ss_family == AF_INET6) {
+		const struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+		bool mapped = IN6_IS_ADDR_V4MAPPED(a);
+		out->family = mapped ? 4 : 6;
+		memcpy(out->bytes, mapped ? a->s6_addr + 12 : a->s6_addr, mapped ? 4 : 16);
 	}
-	guards[fd] = g;
-	evhttp_connection_set_closecb(g->evcon, on_close, g);
-	evbuffer_add_cb(bufferevent_get_output(bev), on_output, g);
-	arm_deadline(g);
+	if (out->family != 0 && trusted->count > 0) {
+		char text[INET6_ADDRSTRLEN];
+		if (inet_ntop(out->family == 4 ? AF_INET : AF_INET6, out->bytes, text, sizeof text) != NULL &&
+		    proxy_is_trusted(trusted, text))
+			out->family = 0;
+	}
 }
 
+/* Counts g's connection and guards it, or closes it when over a cap.  False when it is gone. */
+static bool admit(struct conn_guard *g, struct evhttp_connection *evcon)
+{
+	const struct conn_guard_config *cfg = g->loop->cfg;
+	g->evcon = evcon;
+	g->fd = (int)bufferevent_getfd(g->bev);
+	if (g->fd < 0 || (size_t)g->fd >= guards_size) {
+		evhttp_connection_free(evcon);
+		return false;
+	}
+	peer_of(g->fd, cfg->trusted, &g->from);
+	enum quota_verdict verdict = quota_connection_open(cfg->quota, &g->from);
+	if (verdict != QUOTA_ADMITTED) {
+		log_msg(LOG_DEBUG, NULL, "closing a new connection: over the %s connection cap",
+			verdict == QUOTA_OVER_TOTAL ? "total" : "per-address");
+		evhttp_connection_free(evcon);
+		return false;
+	}
+	g->deadline = evtimer_new(g->loop->base, on_deadline, g);
+	if (g->deadline == NULL ||
+	    evbuffer_add_cb(bufferevent_get_output(g->bev), on_output, g) == NULL ||
+	    evbuffer_add_cb(bufferevent_get_input(g->bev), on_input, g) == NULL) {
+		log_msg(LOG_WARN, NULL, "out of memory guarding a connection: closing it");
+		evbuffer_remove_cb(bufferevent_get_output(g->bev), on_output, g);
+		if (g->deadline != NULL)
+			event_free(g->deadline);
+		quota_connection_close(cfg->quota, &g->from);
+		evhttp_connection_free(evcon);
+		return false;
+	}
+	guards[g->fd] = g;
+	evhttp_connection_set_closecb(evcon, on_close, g);
+	arm_deadline(g);
+	start_head(g);
+	return true;
+}
+
+/*
+ * Runs on the loop right after its listener's callback: evhttp has made a
+ * connection of each socket it accepted by now, and read none of them.
+ */
+static void on_admit(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct conn_guard_loop *loop = arg;
+	struct conn_guard *g;
+	while ((g = TAILQ_FIRST(&loop->pending)) != NULL) {
+		TAILQ_REMOVE(&loop->pending, g, pending);
+		struct bufferevent *bev = g->bev;
+		/* evhttp registers its connection as the bufferevent's callback argument;
+		 * NULL when it gave the connection up after making the bufferevent. */
+		void *evcon = NULL;
+		bufferevent_getcb(bev, NULL, NULL, NULL, &evcon);
+		if (evcon == NULL || !admit(g, evcon))
+			free(g);
+		bufferevent_decref(bev); /* the reference taken in new_bufferevent */
+	}
+}
+
+/*
+ * evhttp asks for a bufferevent for each socket it accepts, before it
+ * knows the socket: the guard waits, holding a reference so the bufferevent
+ * outlives evhttp giving up on it, until on_admit runs.
+ */
 static struct bufferevent *new_bufferevent(struct event_base *base, void *arg)
 {
-	(void)arg;
+	struct conn_guard_loop *loop = arg;
 	struct bufferevent *bev;
-	if (active_cfg->tls != NULL) {
-		SSL *ssl = SSL_new(active_cfg->tls);
+	if (loop->cfg->tls != NULL) {
+		SSL *ssl = SSL_new(loop->cfg->tls);
 		if (ssl == NULL)
 			return NULL;
 		bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
@@ -207,16 +490,53 @@ static struct bufferevent *new_bufferevent(struct event_base *base, void *arg)
 	} else {
 		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	}
-	if (bev != NULL)
-		evbuffer_add_cb(bufferevent_get_input(bev), on_first_input, bev);
+	struct conn_guard *g = bev != NULL ? calloc(1, sizeof *g) : NULL;
+	if (g == NULL) {
+		if (bev != NULL)
+			log_msg(LOG_WARN, NULL, "out of memory: a connection goes unguarded");
+		return bev;
+	}
+	g->loop = loop;
+	g->bev = bev;
+	g->fd = -1;
+	bufferevent_incref(bev);
+	TAILQ_INSERT_TAIL(&loop->pending, g, pending);
+	event_active(loop->admit, EV_TIMEOUT, 0);
 	return bev;
 }
 
-void conn_guard_install(struct evhttp *http, const struct conn_guard_config *cfg)
+struct conn_guard_loop *conn_guard_install(struct event_base *base, struct evhttp *http,
+					   const struct conn_guard_config *cfg)
 {
-	active_cfg = cfg;
-	evhttp_set_bevcb(http, new_bufferevent, NULL);
+	struct conn_guard_loop *loop = calloc(1, sizeof *loop);
+	if (loop == NULL || (loop->admit = event_new(base, -1, 0, on_admit, loop)) == NULL) {
+		free(loop);
+		return NULL;
+	}
+	loop->cfg = cfg;
+	loop->base = base;
+	TAILQ_INIT(&loop->pending);
+	LIST_INIT(&loop->lingering);
+	for (size_t i = 0; i < cfg->nroutes; i++)
+		if (cfg->routes[i].body_max > loop->body_max)
+			loop->body_max = cfg->routes[i].body_max;
+	evhttp_set_max_body_size(http, (ev_ssize_t)loop->body_max);
+	evhttp_set_bevcb(http, new_bufferevent, loop);
+	return loop;
 }
+
+void conn_guard_uninstall(struct conn_guard_loop *loop)
+{
+	if (loop == NULL)
+		return;
+	on_admit(-1, 0, loop); /* evhttp_free gave up every pending connection */
+	while (!LIST_EMPTY(&loop->lingering))
+		linger_end(LIST_FIRST(&loop->lingering));
+	event_free(loop->admit);
+	free(loop);
+}
+
+/* ------------------------------------------------------------ requests */
 
 static struct conn_guard *guard_of(struct evhttp_request *req)
 {
@@ -235,7 +555,9 @@ static void on_reply_sent(struct evhttp_request *req, void *arg)
 	(void)req;
 	struct conn_guard *g = arg;
 	set_dispatched(g, false);
+	release_body(g);
 	arm_deadline(g);
+	start_head(g);
 }
 
 void conn_guard_request_started(struct evhttp_request *req)

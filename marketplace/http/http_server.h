@@ -2,6 +2,7 @@
 #ifndef MARKETPLACE_HTTP_SERVER_H
 #define MARKETPLACE_HTTP_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -24,5 +25,10 @@ struct http_app {
  * SIGINT and SIGPIPE in every thread before calling.
  */
 int http_server_run(const struct config *cfg, const struct http_app *app);
+
+struct evhttp_request;
+
+/* Whether req came in on MARKETPLACE_METRICS_LISTEN (false when that is unset). */
+bool http_server_on_metrics_listener(struct evhttp_request *req);
 
 #endif

@@ -29,6 +29,12 @@ struct route {
 	enum route_auth auth;
 	route_handler handler;
 	unsigned options;    /* ROUTE_* flags */
+	/*
+	 * The largest request body it takes, in bytes: a larger one is refused
+	 * with 413 as soon as its head is in, before it is buffered (0: none).
+	 * The spec says the same with each operation's x-max-body-bytes.
+	 */
+	size_t body_max;
 };
 
 #define ROUTE_MAX_PARAMS 4

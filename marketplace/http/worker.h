@@ -13,6 +13,8 @@ struct db_pool;
 struct metrics;
 struct config;
 struct http_app;
+struct conn_guard_loop;
+struct quota;
 
 struct worker {
 	int index;
@@ -22,14 +24,20 @@ struct worker {
 	struct event_base *base;
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
+	struct evhttp_bound_socket *metrics_bound; /* worker 0, with MARKETPLACE_METRICS_LISTEN */
+	struct conn_guard_loop *guard;
+	struct quota *quota;      /* shared by every worker */
 	struct db_pool *db;       /* primary: writes and reads that must see them */
 	struct db_pool *db_read;  /* replica when configured, else the same as db */
 	struct metrics *metrics;  /* written by this thread only, read by /metrics */
 	struct event *shutdown_ev;
 	struct event *drain_timer;
 	struct event *sweep_timer; /* worker 0 only: removes expired idempotency keys */
+	struct event *pools_timer; /* refreshes the pools' figures in metrics */
+	struct event *accept_resume; /* listening again after accept() ran out of descriptors */
 	long inflight;            /* requests awaiting their reply; this thread only */
 	bool draining;
+	bool pools_closed;        /* the drain is over: what waited on the database was answered */
 };
 
 /* Every worker of the process, for handlers that report on all (/metrics). */

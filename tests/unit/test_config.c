@@ -159,6 +159,40 @@ START_TEST(trusted_proxies_error_names_the_setting)
 }
 END_TEST
 
+START_TEST(admission_settings)
+{
+	ck_assert_msg(LOAD(NULL, "serve"), "%s", err);
+	ck_assert_int_eq(cfg.max_connections, 0); /* derived from the file limit at start */
+	ck_assert_int_eq(cfg.max_connections_per_address, 128);
+	ck_assert_int_eq(cfg.body_budget_kb, 65536);
+	ck_assert_int_eq(cfg.metrics_port, 0);
+
+	static const struct env_var env[] = {{"MARKETPLACE_MAX_CONNECTIONS", "500"},
+					     {"MARKETPLACE_MAX_CONNECTIONS_PER_ADDRESS", "20"},
+					     {"MARKETPLACE_BODY_BUDGET_KB", "1024"},
+					     {"MARKETPLACE_METRICS_LISTEN", "127.0.0.1:9100"},
+					     {NULL, NULL}};
+	ck_assert_msg(LOAD(env, "serve"), "%s", err);
+	ck_assert_int_eq(cfg.max_connections, 500);
+	ck_assert_int_eq(cfg.max_connections_per_address, 20);
+	ck_assert_int_eq(cfg.body_budget_kb, 1024);
+	ck_assert_str_eq(cfg.metrics_host, "127.0.0.1");
+	ck_assert_int_eq(cfg.metrics_port, 9100);
+
+	ck_assert_msg(LOAD(env, "serve", "--max-connections", "64", "--max-connections-per-address=4",
+			   "--body-budget-kb", "64", "--metrics-listen", "[::1]:9200"),
+		      "%s", err);
+	ck_assert_int_eq(cfg.max_connections, 64);
+	ck_assert_int_eq(cfg.max_connections_per_address, 4);
+	ck_assert_int_eq(cfg.body_budget_kb, 64);
+	ck_assert_str_eq(cfg.metrics_host, "::1");
+	ck_assert_int_eq(cfg.metrics_port, 9200);
+	/* The same port on another address is another socket. */
+	ck_assert_msg(LOAD(NULL, "serve", "--listen", "10.0.0.1:8080", "--metrics-listen", "127.0.0.1:8080"),
+		      "%s", err);
+}
+END_TEST
+
 START_TEST(read_url_follows_database_url)
 {
 	static const struct env_var env[] = {{"MARKETPLACE_DATABASE_URL", "dbname=envdb"}, {NULL, NULL}};
@@ -279,7 +313,19 @@ static const struct env_var env_too_many_proxies[] = {
 	 "10.0.0.29 10.0.0.30 10.0.0.31 10.0.0.32 10.0.0.33"},
 	{NULL, NULL}};
 
+static const struct env_var env_bad_budget[] = {{"MARKETPLACE_BODY_BUDGET_KB", "8"}, {NULL, NULL}};
+static const struct env_var env_metrics_on_main[] = {{"MARKETPLACE_LISTEN", "127.0.0.1:8080"},
+						     {"MARKETPLACE_METRICS_LISTEN", "127.0.0.1:8080"},
+						     {NULL, NULL}};
+
 static const struct bad_case bad_cases[] = {
+	{"--max-connections 0", NULL, {"mp", "serve", "--max-connections", "0"}},
+	{"--max-connections-per-address x", NULL, {"mp", "serve", "--max-connections-per-address", "x"}},
+	{"--body-budget-kb 1e6", NULL, {"mp", "serve", "--body-budget-kb", "1e6"}},
+	{"MARKETPLACE_BODY_BUDGET_KB below 64", env_bad_budget, {"mp", "serve"}},
+	{"--metrics-listen without a port", NULL, {"mp", "serve", "--metrics-listen", "127.0.0.1"}},
+	{"--metrics-listen a name", NULL, {"mp", "serve", "--metrics-listen", "metrics.local:9100x"}},
+	{"metrics on the main address", env_metrics_on_main, {"mp", "serve"}},
 	{"unknown flag", NULL, {"mp", "serve", "--bogus"}},
 	{"unknown flag before command", NULL, {"mp", "--bogus", "serve"}},
 	{"unknown command", NULL, {"mp", "frobnicate"}},
@@ -333,6 +379,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, empty_environment_values_are_unset);
 	tcase_add_test(tc, trusted_proxies);
 	tcase_add_test(tc, trusted_proxies_error_names_the_setting);
+	tcase_add_test(tc, admission_settings);
 	tcase_add_test(tc, read_url_follows_database_url);
 	tcase_add_test(tc, migrate_url);
 	tcase_add_test(tc, flags_override_environment);

@@ -16,14 +16,14 @@
 static void handler(struct request *r) { (void)r; }
 
 static const struct route table[] = {
-	{"GET", "/items", ROUTE_PUBLIC, handler, 0},                        /* 0 */
-	{"POST", "/items", ROUTE_PUBLIC, handler, 0},                       /* 1 */
-	{"GET", "/items/{id}", ROUTE_PUBLIC, handler, 0},                   /* 2 */
-	{"DELETE", "/items/{id}", ROUTE_PUBLIC, handler, 0},                /* 3 */
-	{"GET", "/x/{name}", ROUTE_PUBLIC, handler, 0},                     /* 4 */
-	{"GET", "/orgs/{org}/members/{member}", ROUTE_PUBLIC, handler, 0},  /* 5 */
-	{"GET", "/four/{a}/{b}/{c}/{d}", ROUTE_PUBLIC, handler, 0},         /* 6 */
-	{"GET", "/five/{a}/{b}/{c}/{d}/{e}", ROUTE_PUBLIC, handler, 0},     /* 7: more than ROUTE_MAX_PARAMS */
+	{"GET", "/items", ROUTE_PUBLIC, handler, 0, 0},                        /* 0 */
+	{"POST", "/items", ROUTE_PUBLIC, handler, 0, 0},                       /* 1 */
+	{"GET", "/items/{id}", ROUTE_PUBLIC, handler, 0, 0},                   /* 2 */
+	{"DELETE", "/items/{id}", ROUTE_PUBLIC, handler, 0, 0},                /* 3 */
+	{"GET", "/x/{name}", ROUTE_PUBLIC, handler, 0, 0},                     /* 4 */
+	{"GET", "/orgs/{org}/members/{member}", ROUTE_PUBLIC, handler, 0, 0},  /* 5 */
+	{"GET", "/four/{a}/{b}/{c}/{d}", ROUTE_PUBLIC, handler, 0, 0},         /* 6 */
+	{"GET", "/five/{a}/{b}/{c}/{d}/{e}", ROUTE_PUBLIC, handler, 0, 0},     /* 7: more than ROUTE_MAX_PARAMS */
 };
 #define TABLE_LEN (sizeof table / sizeof table[0])
 

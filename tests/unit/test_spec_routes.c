@@ -6,7 +6,8 @@
  * the spec is OpenAPI 3.1.0, every operation has an operationId (unique) and
  * a responses object, the {param} segments of each routed path are the
  * spec's declared path parameters, and each route's authentication column
- * says what the operation's `security` (and `x-required-role`) says.
+ * says what the operation's `security` (and `x-required-role`) says, and
+ * its body limit what the operation's `x-max-body-bytes` says.
  */
 #include <check.h>
 #include <ctype.h>
@@ -300,6 +301,39 @@ START_TEST(route_auth_matches_spec_security)
 }
 END_TEST
 
+/*
+ * A route's body limit is its operation's x-max-body-bytes; an operation
+ * without a requestBody declares none and its route takes no body.
+ */
+START_TEST(route_body_limit_matches_spec)
+{
+	json_t *spec = load_spec();
+	json_t *paths = spec_paths(spec);
+	char *wrong = NULL;
+	size_t wrong_len = 0;
+	size_t count;
+	const struct route *table = routes_table(&count);
+	for (size_t i = 0; i < count; i++) {
+		char method[16];
+		lower(table[i].method, method, sizeof method);
+		json_t *op = json_object_get(json_object_get(paths, table[i].pattern), method);
+		if (op == NULL)
+			continue; /* reported by every_route_is_in_spec */
+		json_t *declared = json_object_get(op, "x-max-body-bytes");
+		bool has_body = json_object_get(op, "requestBody") != NULL;
+		json_int_t limit = json_is_integer(declared) ? json_integer_value(declared) : 0;
+		if ((json_int_t)table[i].body_max != limit || (declared != NULL) != has_body || (has_body && limit <= 0)) {
+			char what[160];
+			snprintf(what, sizeof what, "%s (routed %zu, spec %lld%s)", table[i].pattern, table[i].body_max,
+				 (long long)limit, has_body ? "" : ", no requestBody");
+			note(&wrong, &wrong_len, table[i].method, what);
+		}
+	}
+	ck_assert_msg(wrong == NULL, "body limits differ between router and spec: %s", wrong);
+	json_decref(spec);
+}
+END_TEST
+
 static Suite *spec_routes_suite(void)
 {
 	Suite *s = suite_create("spec_routes");
@@ -311,6 +345,7 @@ static Suite *spec_routes_suite(void)
 	tcase_add_test(tc, operations_have_id_and_responses);
 	tcase_add_test(tc, route_params_declared_in_spec);
 	tcase_add_test(tc, route_auth_matches_spec_security);
+	tcase_add_test(tc, route_body_limit_matches_spec);
 	suite_add_tcase(s, tc);
 	return s;
 }
