@@ -155,8 +155,16 @@ static void on_output(struct evbuffer *out, const struct evbuffer_cb_info *info,
 		g->rewriting = true;
 	}
 	g->in_rewrite = true;
-	evbuffer_drain(out, evbuffer_get_length(out));
-	evbuffer_add(out, g->replacement, g->replacement_len);
+	/* A socket bufferevent freezes its output's start so that only it drains it: thaw it for this. */
+	size_t len = evbuffer_get_length(out);
+	if (evbuffer_drain(out, len) != 0) {
+		evbuffer_unfreeze(out, 1);
+		if (evbuffer_drain(out, len) != 0)
+			log_msg(LOG_WARN, NULL, "cannot replace evhttp's error page");
+		evbuffer_freeze(out, 1);
+	}
+	if (evbuffer_add(out, g->replacement, g->replacement_len) != 0)
+		log_msg(LOG_WARN, NULL, "out of memory replacing evhttp's error page");
 	g->in_rewrite = false;
 }
 
