@@ -168,7 +168,7 @@ static void on_output(struct evbuffer *out, const struct evbuffer_cb_info *info,
 		g->rewriting = true;
 	}
 	g->in_rewrite = true;
-	/* A socket bufferevent freezes its output's start so that only it drains it: thaw it for this. */
+	/* Once a socket bufferevent has written, it keeps its output's start frozen: thaw it for this. */
 	size_t len = evbuffer_get_length(out);
 	if (evbuffer_drain(out, len) != 0) {
 		evbuffer_unfreeze(out, 1);
