@@ -1,4 +1,4 @@
-/* Admission, request deadline, body sizing and rewriting of evhttp's own error pages. */
+/* Admission, request deadline, strict framing, body sizing and rewriting of evhttp's own error pages. */
 #include "conn_guard.h"
 
 #include <arpa/inet.h>
@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "framing.h"
 #include "head_scan.h"
 #include "log.h"
 #include "problem.h"
@@ -48,6 +49,9 @@ struct conn_guard {
 	enum body_verdict body;
 	size_t body_limit;    /* the route's, once the head is in */
 	size_t body_reserved; /* of the budget, until the reply is sent */
+	struct framing framing;  /* every byte evhttp will parse, checked first */
+	bool framing_editing;    /* our own edit of the input buffer is under way */
+	bool framing_drop;       /* the refusal could not be queued: drop all input */
 };
 
 /* A connection answered with an error page: what the client still sends is dropped, then closed. */
@@ -281,12 +285,105 @@ static void start_head(struct conn_guard *g)
 	scan_input(g, bufferevent_get_input(g->bev), 0);
 }
 
-/* New input reaches this before evhttp parses it. */
+/* ------------------------------------------------------------ strict framing */
+
+/*
+ * Strict framing (framing.h).  Every byte the connection receives is fed to
+ * the checker as it is added to the input buffer, before evhttp's read
+ * callback parses it: evbuffer callbacks run inside the read, bufferevent
+ * callbacks after it.  evhttp only ever consumes complete lines and the
+ * bodies the checker has passed over, so the bytes of a line being checked
+ * are still in the buffer, at its end.
+ *
+ * The checker follows the whole stream, bodies included, and may run ahead
+ * of evhttp into pipelined requests; head_scan restarts at each request
+ * evhttp is about to read, for the method and path that size its body.  So
+ * both read the head's Content-Length: by the time a body is sized, the
+ * checker may already be on a later head.  Every head that reaches evhttp
+ * has passed the checker, so head_scan's own cases of a bad, repeated or
+ * folded length, and of Transfer-Encoding, only ever meet a refused head.
+ */
+
+/*
+ * A head is refused: keep the bytes before its line (requests already
+ * accepted, and lines of this head evhttp may have parsed), and put in
+ * place of the rest a line evhttp cannot parse, neither as a request line
+ * nor as a header.  evhttp answers the requests before it, then fails on it
+ * with its 400, which on_output replaces with the refusal's problem and
+ * "Connection: close"; nothing after it is ever parsed.
+ */
+static void refuse_framing(struct conn_guard *g, struct evbuffer *in, size_t keep)
+{
+	static const char unparsable[] = "\x01\r\n";
+	log_msg(LOG_INFO, NULL, "refusing a request (%d): %s", g->framing.status, g->framing.reason);
+	struct evbuffer *kept = evbuffer_new();
+	g->framing_editing = true;
+	bool queued = kept != NULL && evbuffer_remove_buffer(in, kept, keep) == (int)keep &&
+		      evbuffer_drain(in, evbuffer_get_length(in)) == 0 && evbuffer_add_buffer(in, kept) == 0 &&
+		      evbuffer_add(in, unparsable, sizeof unparsable - 1) == 0;
+	if (!queued) {
+		/* Out of memory: evhttp must still never see the refused bytes; the deadline closes. */
+		log_msg(LOG_WARN, NULL, "out of memory refusing a request: dropping its connection's input");
+		g->framing_drop = true;
+		evbuffer_drain(in, evbuffer_get_length(in));
+	}
+	g->framing_editing = false;
+	if (kept != NULL)
+		evbuffer_free(kept);
+}
+
+/*
+ * Checks the input from byte `start` on.  On a refusal, returns where the
+ * refused line started (the input now ends with the line standing in for
+ * it, refuse_framing), else SIZE_MAX.
+ */
+static size_t check_framing(struct conn_guard *g, struct evbuffer *in, size_t start)
+{
+	size_t len = evbuffer_get_length(in), at = start;
+	uint64_t before = g->framing.offset;
+	struct evbuffer_ptr p;
+	enum framing_verdict v = FRAMING_MORE;
+	if (at >= len || evbuffer_ptr_set(in, &p, start, EVBUFFER_PTR_SET) != 0)
+		return SIZE_MAX;
+	while (at < len && v != FRAMING_REFUSED) {
+		struct evbuffer_iovec vec;
+		if (evbuffer_peek(in, len - at, &p, &vec, 1) < 1)
+			return SIZE_MAX;
+		size_t n = vec.iov_len < len - at ? vec.iov_len : len - at, used;
+		v = framing_feed(&g->framing, vec.iov_base, n, &used);
+		at += used;
+		if (evbuffer_ptr_set(in, &p, used, EVBUFFER_PTR_ADD) != 0 && at < len)
+			return SIZE_MAX;
+	}
+	if (v != FRAMING_REFUSED)
+		return SIZE_MAX;
+	/* Where the refused line starts in the buffer: it may have begun in bytes added earlier. */
+	int64_t keep = (int64_t)start + ((int64_t)g->framing.line_start - (int64_t)before);
+	size_t refused_at = keep > 0 ? (size_t)keep : 0;
+	refuse_framing(g, in, refused_at);
+	return refused_at;
+}
+
+/*
+ * New input reaches this before evhttp parses it: first the framing check,
+ * then the head scan, in one callback so that the scan never sees bytes the
+ * check has taken out nor our own edit of the buffer.
+ */
 static void on_input(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct conn_guard *g = arg;
-	if (g->reading_head && info->n_added > 0)
-		scan_input(g, in, evbuffer_get_length(in) - info->n_added);
+	if (g->framing_editing || info->n_added == 0)
+		return;
+	size_t len = evbuffer_get_length(in);
+	if (g->framing_drop) {
+		evbuffer_drain(in, len);
+		return;
+	}
+	size_t start = info->n_added < len ? len - info->n_added : 0;
+	size_t refused_at = check_framing(g, in, start);
+	/* After a refusal, the new bytes still there are accepted ones, then the line evhttp fails on. */
+	if (g->reading_head && !g->framing_drop && (refused_at == SIZE_MAX || refused_at >= start))
+		scan_input(g, in, start);
 }
 
 /* ------------------------------------------------------------ evhttp's error pages */
@@ -312,12 +409,15 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
 	free(g);
 }
 
-/* Builds the problem+json response that stands in for evhttp's page. */
-static bool build_replacement(struct conn_guard *g, int status)
+/* Builds the problem+json response that stands in for evhttp's page; refusal: a framing refusal's detail. */
+static bool build_replacement(struct conn_guard *g, int status, const char *refusal)
 {
 	char detail[160];
 	const char *extra_headers = "";
-	switch (status) {
+	switch (refusal != NULL ? 0 : status) {
+	case 0:
+		snprintf(detail, sizeof detail, "%s", refusal);
+		break;
 	case 413:
 		if (g->body == BODY_OVER_BUDGET) {
 			status = 503;
@@ -370,16 +470,30 @@ static void on_output(struct evbuffer *out, const struct evbuffer_cb_info *info,
 		return;
 	if (!g->rewriting) {
 		int minor, status;
+		const char *refusal = NULL;
 		unsigned char *head = evbuffer_pullup(out, 12);
 		if (head == NULL || sscanf((const char *)head, "HTTP/1.%d %3d", &minor, &status) != 2)
 			return;
-		if (status < 400 || !build_replacement(g, status))
+		/* evhttp's 400 for the line that stands in for a refused head (refuse_framing). */
+		if (status == 400 && g->framing.reason != NULL) {
+			status = g->framing.status;
+			refusal = g->framing.reason;
+		}
+		if (status < 400 || !build_replacement(g, status, refusal))
 			return; /* e.g. "100 Continue" */
 		g->rewriting = true;
 	}
 	g->in_rewrite = true;
-	evbuffer_drain(out, evbuffer_get_length(out));
-	evbuffer_add(out, g->replacement, g->replacement_len);
+	/* Once a socket bufferevent has written, it keeps its output's start frozen: thaw it for this. */
+	size_t len = evbuffer_get_length(out);
+	if (evbuffer_drain(out, len) != 0) {
+		evbuffer_unfreeze(out, 1);
+		if (evbuffer_drain(out, len) != 0)
+			log_msg(LOG_WARN, NULL, "cannot replace evhttp's error page");
+		evbuffer_freeze(out, 1);
+	}
+	if (evbuffer_add(out, g->replacement, g->replacement_len) != 0)
+		log_msg(LOG_WARN, NULL, "out of memory replacing evhttp's error page");
 	g->in_rewrite = false;
 }
 
@@ -429,6 +543,7 @@ static bool admit(struct conn_guard *g, struct evhttp_connection *evcon)
 		return false;
 	}
 	g->deadline = evtimer_new(g->loop->base, on_deadline, g);
+	framing_init(&g->framing, cfg->max_header_bytes);
 	if (g->deadline == NULL ||
 	    evbuffer_add_cb(bufferevent_get_output(g->bev), on_output, g) == NULL ||
 	    evbuffer_add_cb(bufferevent_get_input(g->bev), on_input, g) == NULL) {
@@ -443,6 +558,8 @@ static bool admit(struct conn_guard *g, struct evhttp_connection *evcon)
 	guards[g->fd] = g;
 	evhttp_connection_set_closecb(evcon, on_close, g);
 	arm_deadline(g);
+	/* Whatever came in already is checked first (start_head scans what is left of it). */
+	check_framing(g, bufferevent_get_input(g->bev), 0);
 	start_head(g);
 	return true;
 }

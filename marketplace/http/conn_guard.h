@@ -11,6 +11,9 @@
  *    and a body that does not fit the process-wide budget gets 503 with
  *    Retry-After (evhttp 2.1 has no hook between head and body, so the head
  *    is followed as its bytes arrive, head_scan.h);
+ *  - strict framing: every byte received is checked by framing.h before
+ *    evhttp parses it, so that no request can be smuggled past a proxy in
+ *    front; a refused head gets 400, 411 or 431 and the connection closes;
  *  - problem+json in place of the HTML error pages evhttp writes itself
  *    (malformed request, body over the limit, unknown method), after which
  *    the rest of what the client sends is read and dropped for a while, so
@@ -32,6 +35,7 @@ struct trusted_proxies;
 
 struct conn_guard_config {
 	int header_timeout_ms;
+	size_t max_header_bytes;                /* a request line and headers over this get 431 (framing.h) */
 	SSL_CTX *tls;                           /* serve HTTPS when set; shared by every worker */
 	struct quota *quota;                    /* the caps and the body budget, process-wide */
 	const struct trusted_proxies *trusted;  /* peers capped by the total only: they carry many clients */

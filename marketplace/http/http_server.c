@@ -502,8 +502,14 @@ int http_server_run(const struct config *cfg, const struct http_app *app)
 	}
 	struct quota_limits limits = {connection_cap(cfg, files), cfg->max_connections_per_address,
 				      (size_t)cfg->body_budget_kb * 1024};
-	guard_cfg = (struct conn_guard_config){cfg->header_timeout_ms, NULL, quota_new(&limits),
-					       &cfg->trusted_proxies, app->routes, app->nroutes};
+	guard_cfg = (struct conn_guard_config){
+		.header_timeout_ms = cfg->header_timeout_ms,
+		.max_header_bytes = MAX_HEADER_BYTES,
+		.quota = quota_new(&limits),
+		.trusted = &cfg->trusted_proxies,
+		.routes = app->routes,
+		.nroutes = app->nroutes,
+	};
 	if (guard_cfg.quota == NULL) {
 		log_msg(LOG_ERROR, NULL, "out of memory starting");
 		goto out;

@@ -8,8 +8,8 @@
  *    and a normal request is still answered; the soft limit is raised to
  *    the hard one at start;
  *  - a body over its route's limit (announced, behind Expect:
- *    100-continue, chunked, or sent whole) gets 413 at once, not a silent
- *    close after the header timeout;
+ *    100-continue, or sent whole) gets 413 at once, not a silent close
+ *    after the header timeout (a chunked one gets the framing check's 411);
  *  - bodies past the process-wide budget get 503 with Retry-After;
  *  - a TLS ClientHello dribbled byte by byte is cut at the header timeout;
  *  - /metrics is served only to local clients, or only on
@@ -416,10 +416,10 @@ START_TEST(test_body_over_limit_refused_at_once)
 			       413, "8192 bytes");
 	assert_refused_at_once("GET /api/v1/provinces HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n", 413,
 			       "0 bytes");
-	/* Chunked: refused at the first chunk over the limit. */
+	/* Chunked: refused at its head by the framing check (framing.h), before any body is sized. */
 	assert_refused_at_once("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
 			       "Transfer-Encoding: chunked\r\n\r\n2328\r\n",
-			       413, "8192 bytes");
+			       411, "Chunked request bodies are not accepted");
 
 	/* A client that sends all 4 MB before reading still reads the 413 (no reset). */
 	size_t n = 4 * 1024 * 1024;
@@ -439,7 +439,7 @@ START_TEST(test_body_over_limit_refused_at_once)
 	ck_assert(it_http(server.port, "POST", "/api/v1/auth/login", json, "{}", 2, &r));
 	it_assert_problem(&r, 422);
 	it_response_free(&r);
-	/* Counted when refused at their head (the chunked one was refused later, by evhttp). */
+	/* Counted when refused at their head for their size (not the chunked one: its framing is refused). */
 	ck_assert_int_eq(metric(server.port, "marketplace_request_bodies_refused_total{reason=\"too_large\"}"), 5);
 	ck_assert_int_eq(metric(server.port, "marketplace_request_body_bytes"), 0);
 	stop_ok();
