@@ -51,6 +51,7 @@ struct conn {
 	int backoff_ms;
 	struct pending *head, *tail;
 	struct db_tx *tx;          /* the transaction this connection is reserved for */
+	bool last_stalled;         /* the last statement to end had stalled (see stalled()) */
 };
 
 struct db_tx {
@@ -396,10 +397,13 @@ static void conn_read_results(struct conn *c)
 		PQclear(res);
 synced:
 		c->head = p->next;
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		c->last_stalled = p->abandoned || ms_between(&p->head_since, &now) >= DB_HEAD_STALL_MS;
 		if (c->head == NULL)
 			c->tail = NULL;
 		else
-			clock_gettime(CLOCK_MONOTONIC, &c->head->head_since);
+			c->head->head_since = now;
 		set_busy(c, -1);
 		if (p->kind == P_PREPARE && (p->result == NULL || status_of(p->result) != DB_OK)) {
 			log_msg(LOG_ERROR, NULL, "cannot prepare a statement: %s",
@@ -664,15 +668,17 @@ static void conn_broken(struct conn *c, enum db_status status, const char *why)
 /* ---------------------------------------------------------------- dispatch */
 
 /*
- * Whether work sent to c now would wait behind a statement that is not
- * moving: its head was cancelled, or has run for DB_HEAD_STALL_MS.  Counting
- * commands alone would still queue requests behind a lock wait whenever the
- * other connections are busier.
+ * Whether work sent to c now would likely wait behind a statement that is
+ * not moving: its head was cancelled or has run for DB_HEAD_STALL_MS, or
+ * took over the head right after a statement that had (the statements
+ * pipelined behind a lock wait mostly wait for the same lock), until one
+ * ends quickly.  Counting commands alone would still queue requests behind
+ * a lock wait whenever the other connections are busier.
  */
 static bool stalled(const struct conn *c, const struct timespec *now)
 {
-	return c->head != NULL &&
-	       (c->head->abandoned || ms_between(&c->head->head_since, now) >= DB_HEAD_STALL_MS);
+	return c->head != NULL && (c->last_stalled || c->head->abandoned ||
+				   ms_between(&c->head->head_since, now) >= DB_HEAD_STALL_MS);
 }
 
 /*

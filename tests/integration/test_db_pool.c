@@ -705,6 +705,47 @@ START_TEST(test_new_work_avoids_stalled_connection)
 }
 END_TEST
 
+START_TEST(test_new_work_avoids_connection_after_stall)
+{
+	/* Two statements pipelined on one connection, 0.3 s then 2 s (a second lock wait behind a
+	 * first): when the first ends, the second has just reached the head, yet new work must not go
+	 * behind it.  The quick query in between makes the two connections equally busy, so that the
+	 * 2 s statement goes behind the 0.3 s one. */
+	struct db_pool *pool = new_pool(it_db_url(), 2, 5000);
+	wait_ready(pool, 2);
+	struct outcome first, between, second;
+	memset(&first, 0, sizeof first);
+	memset(&between, 0, sizeof between);
+	memset(&second, 0, sizeof second);
+	int first_pending = 2, second_pending = 1;
+	first.pending = between.pending = &first_pending;
+	second.pending = &second_pending;
+	db_query(pool, &st_sleep, (const char *const[]){"0.3"}, on_result, &first);
+	db_query(pool, &st_add, (const char *const[]){"1"}, on_result, &between);
+	db_query(pool, &st_sleep, (const char *const[]){"2"}, on_result, &second);
+	run_until_done(&first_pending, 5000, "the 0.3 s statement");
+	ck_assert_msg(second_pending == 1, "the 2 s statement ended with the 0.3 s one");
+
+	enum { N = 20 };
+	struct outcome o[N];
+	memset(o, 0, sizeof o);
+	int pending = N;
+	double t0 = it_now();
+	for (int i = 0; i < N; i++) {
+		o[i].pending = &pending;
+		db_query(pool, &st_add, (const char *const[]){"1"}, on_result, &o[i]);
+	}
+	run_until_done(&pending, 5000, "queries after a stalled statement");
+	ck_assert_msg(second_pending == 1, "the %d queries took %.2f s: some waited for the 2 s statement", N,
+		      it_now() - t0);
+	for (int i = 0; i < N; i++)
+		ck_assert_msg(o[i].status == DB_OK, "query %d: status %d", i, o[i].status);
+	run_until_done(&second_pending, 5000, "the 2 s statement");
+	ck_assert_int_eq(second.status, DB_OK);
+	db_pool_free(pool);
+}
+END_TEST
+
 /* ------------------------------------------------------------ a backend that stops answering */
 
 /*
@@ -920,6 +961,7 @@ int main(void)
 	tcase_add_test(tc, test_deadline_counts_from_head);
 	tcase_add_test(tc, test_timeout_cancels_only_late_query);
 	tcase_add_test(tc, test_new_work_avoids_stalled_connection);
+	tcase_add_test(tc, test_new_work_avoids_connection_after_stall);
 	suite_add_tcase(s, tc);
 	/* Its own case, so its unchecked teardown resumes stopped backends right after it. */
 	TCase *silent = tcase_create("silent_backend");
