@@ -228,7 +228,7 @@ static void resume_stopped(void) { it_backends_resume(FAULTS_PREFIX); }
  */
 START_TEST(test_hung_backend)
 {
-	enum { POOL = 2, QUERY_TIMEOUT_MS = 2000, BURST = 24 };
+	enum { POOL = 2, QUERY_TIMEOUT_MS = 3000, BURST = 24 };
 	start_named("hung", 1, POOL, QUERY_TIMEOUT_MS);
 	struct api_acct a;
 	member(&a, "faults-hung");
