@@ -637,6 +637,7 @@ static void conn_broken(struct conn *c, enum db_status status, const char *why)
 	struct pending *list = c->head;
 	c->head = c->tail = NULL;
 	c->inflight = 0;
+	c->last_stalled = false;
 	struct db_tx *tx = c->tx;
 	bool tx_awaits_begin = tx != NULL && !tx->begin_sent; /* no pending entry speaks for it */
 	if (tx != NULL) {
