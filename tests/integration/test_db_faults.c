@@ -262,7 +262,8 @@ START_TEST(test_hung_backend)
 		      "/me on a stopped backend answered after %.2f s with a %d ms query timeout", me_took,
 		      QUERY_TIMEOUT_MS);
 
-	/* Past the cancel's grace the connection is replaced; the old backend is still stopped. */
+	/* Service goes on (the cancel's grace past, the stopped connection is replaced) while the old
+	 * backend is still stopped. */
 	double t0 = it_now();
 	for (int served = 0; served < 20;) {
 		struct it_response r;
