@@ -10,10 +10,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "cancel.h"
 #include "log.h"
 
-#define MAX_PIPELINE 256        /* commands in flight on one connection */
 #define MAX_WAITERS 4096        /* requests queued while every connection is busy or starting */
+/* How long a cancelled statement may take to end before its backend is deemed hung. */
+#define CANCEL_GRACE_MAX_MS 1000
 #define CONNECT_TIMEOUT_MS 5000
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 500      /* back within a second of the database returning */
@@ -32,7 +34,8 @@ struct pending {
 	struct db_tx *tx;          /* P_TX_* */
 	PGresult *result;          /* first result, kept until the Sync arrives */
 	bool results_done;         /* the NULL after the command's results was seen */
-	struct timespec sent;
+	bool abandoned;            /* timed out: its caller was answered, a cancel was sent */
+	struct timespec head_since; /* when it reached the head of the pipeline, or was abandoned */
 };
 
 struct conn {
@@ -48,6 +51,7 @@ struct conn {
 	int backoff_ms;
 	struct pending *head, *tail;
 	struct db_tx *tx;          /* the transaction this connection is reserved for */
+	bool last_stalled;         /* the last statement to end had stalled (see stalled()) */
 };
 
 struct db_tx {
@@ -83,7 +87,7 @@ struct db_pool {
 	bool down;                       /* a connection failed and none is ready: fail fast */
 	bool closing;
 	struct waiter *waiters_head, *waiters_tail;
-	int nwaiters;
+	atomic_int nwaiters;             /* also read by db_pool_get_stats */
 	atomic_int stat_ready, stat_busy, stat_connecting;
 	atomic_uint_fast64_t stat_query_errors, stat_timeouts, stat_unavailable, stat_conn_failures;
 };
@@ -96,11 +100,16 @@ static void refuse(struct db_pool *pool, db_callback cb, db_tx_callback tx_cb, v
 
 static void bump(atomic_uint_fast64_t *counter) { atomic_fetch_add_explicit(counter, 1, memory_order_relaxed); }
 
+static long ms_between(const struct timespec *from, const struct timespec *to)
+{
+	return (long)(to->tv_sec - from->tv_sec) * 1000 + (to->tv_nsec - from->tv_nsec) / 1000000;
+}
+
 static long ms_since(const struct timespec *t)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+	return ms_between(t, &now);
 }
 
 static void timer_in_ms(struct event *ev, long ms)
@@ -245,11 +254,12 @@ static struct pending *pending_push(struct conn *c, enum pending_kind kind)
 	if (p == NULL)
 		return NULL;
 	p->kind = kind;
-	clock_gettime(CLOCK_MONOTONIC, &p->sent);
-	if (c->tail != NULL)
+	if (c->tail != NULL) {
 		c->tail->next = p;
-	else
+	} else {
 		c->head = p;
+		clock_gettime(CLOCK_MONOTONIC, &p->head_since);
+	}
 	c->tail = p;
 	set_busy(c, 1);
 	if (c->state == CONN_READY && !event_pending(c->timer, EV_TIMEOUT, NULL))
@@ -308,6 +318,11 @@ static void tx_release(struct db_tx *tx)
 /* Delivers a finished command to its owner and frees the entry. */
 static void complete(struct db_pool *pool, struct pending *p, enum db_status status)
 {
+	if (p->abandoned) { /* its caller had its DB_TIMEOUT already */
+		PQclear(p->result);
+		free(p);
+		return;
+	}
 	if (status == DB_OK && p->result != NULL)
 		status = status_of(p->result);
 	if (status == DB_OK && p->result == NULL)
@@ -382,8 +397,13 @@ static void conn_read_results(struct conn *c)
 		PQclear(res);
 synced:
 		c->head = p->next;
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		c->last_stalled = p->abandoned || ms_between(&p->head_since, &now) >= DB_HEAD_STALL_MS;
 		if (c->head == NULL)
 			c->tail = NULL;
+		else
+			c->head->head_since = now;
 		set_busy(c, -1);
 		if (p->kind == P_PREPARE && (p->result == NULL || status_of(p->result) != DB_OK)) {
 			log_msg(LOG_ERROR, NULL, "cannot prepare a statement: %s",
@@ -410,7 +430,7 @@ synced:
 		if (c->tx != NULL && !c->tx->begin_sent)
 			tx_start_begin(c);
 	}
-	if (c->state == CONN_READY && c->tx == NULL && c->inflight < MAX_PIPELINE)
+	if (c->state == CONN_READY && c->tx == NULL && c->inflight < DB_PIPELINE_DEPTH)
 		drain_waiters(c->pool);
 }
 
@@ -483,6 +503,38 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static long cancel_grace_ms(const struct db_pool *pool)
+{
+	return pool->query_timeout_ms < CANCEL_GRACE_MAX_MS ? pool->query_timeout_ms : CANCEL_GRACE_MAX_MS;
+}
+
+/*
+ * The head of the pipeline is past its deadline, counted from when it got
+ * there, although the server's statement_timeout (a little shorter) should
+ * have ended it: the backend or the network is not answering.  Its caller
+ * gets DB_TIMEOUT now, the server is asked to cancel that one statement, and
+ * the queries behind it stay on the connection, each with a deadline of its
+ * own once it reaches the head.  If the cancelled statement has not ended
+ * after the grace, the backend is hung and the connection is reset.
+ * A transaction's statement resets the connection at once instead: that
+ * connection carries only the transaction, whose state would be unknown.
+ */
+static void head_timed_out(struct conn *c)
+{
+	struct pending *p = c->head;
+	if (p->kind != P_QUERY || !cancel_start(c->pg)) {
+		conn_broken(c, DB_TIMEOUT, "query timed out");
+		return;
+	}
+	log_msg(LOG_WARN, NULL, "a query took over %d ms: cancelling it", c->pool->query_timeout_ms);
+	p->abandoned = true;
+	clock_gettime(CLOCK_MONOTONIC, &p->head_since);
+	timer_in_ms(c->timer, cancel_grace_ms(c->pool));
+	count_outcome(c->pool, DB_TIMEOUT);
+	struct db_result r = {DB_TIMEOUT, NULL};
+	p->cb(&r, p->arg); /* last: it may submit work, which now avoids this connection */
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -496,15 +548,20 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	case CONN_PREPARING:
 		conn_broken(c, DB_UNAVAILABLE, "timed out connecting to the database");
 		return;
-	case CONN_READY:
-		if (c->head == NULL)
+	case CONN_READY: {
+		struct pending *p = c->head;
+		if (p == NULL)
 			return;
-		long waited = ms_since(&c->head->sent);
-		if (waited >= c->pool->query_timeout_ms)
-			conn_broken(c, DB_TIMEOUT, "query timed out");
+		long limit = p->abandoned ? cancel_grace_ms(c->pool) : c->pool->query_timeout_ms;
+		long waited = ms_since(&p->head_since);
+		if (waited < limit)
+			timer_in_ms(c->timer, limit - waited);
+		else if (p->abandoned)
+			conn_broken(c, DB_TIMEOUT, "a cancelled query did not end: the backend is not answering");
 		else
-			timer_in_ms(c->timer, c->pool->query_timeout_ms - waited);
+			head_timed_out(c);
 		return;
+	}
 	}
 }
 
@@ -580,6 +637,7 @@ static void conn_broken(struct conn *c, enum db_status status, const char *why)
 	struct pending *list = c->head;
 	c->head = c->tail = NULL;
 	c->inflight = 0;
+	c->last_stalled = false;
 	struct db_tx *tx = c->tx;
 	bool tx_awaits_begin = tx != NULL && !tx->begin_sent; /* no pending entry speaks for it */
 	if (tx != NULL) {
@@ -610,13 +668,35 @@ static void conn_broken(struct conn *c, enum db_status status, const char *why)
 
 /* ---------------------------------------------------------------- dispatch */
 
-/* The ready, unreserved connection with the fewest commands in flight. */
+/*
+ * Whether work sent to c now would likely wait behind a statement that is
+ * not moving: its head was cancelled or has run for DB_HEAD_STALL_MS, or
+ * took over the head right after a statement that had (the statements
+ * pipelined behind a lock wait mostly wait for the same lock), until one
+ * ends quickly.  Counting commands alone would still queue requests behind
+ * a lock wait whenever the other connections are busier.
+ */
+static bool stalled(const struct conn *c, const struct timespec *now)
+{
+	return c->head != NULL && (c->last_stalled || c->head->abandoned ||
+				   ms_between(&c->head->head_since, now) >= DB_HEAD_STALL_MS);
+}
+
+/*
+ * The connection for new work: ready, not reserved by a transaction, with
+ * room in its pipeline and not stalled; of those, the one with the fewest
+ * commands in flight (the first on ties).  NULL: the work waits in the
+ * pool's queue for the first connection that moves.
+ */
 static struct conn *pick(struct db_pool *pool)
 {
 	struct conn *best = NULL;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
 	for (int i = 0; i < pool->size; i++) {
 		struct conn *c = &pool->conns[i];
-		if (c->state != CONN_READY || c->tx != NULL || c->inflight >= MAX_PIPELINE)
+		if (c->state != CONN_READY || c->tx != NULL || c->inflight >= DB_PIPELINE_DEPTH ||
+		    stalled(c, &now))
 			continue;
 		if (best == NULL || c->inflight < best->inflight)
 			best = c;
@@ -859,6 +939,7 @@ void db_pool_get_stats(const struct db_pool *pool, struct db_pool_stats *out)
 	out->ready = atomic_load(&pool->stat_ready);
 	out->busy = atomic_load(&pool->stat_busy);
 	out->connecting = atomic_load(&pool->stat_connecting);
+	out->queued = atomic_load(&pool->nwaiters);
 	out->query_errors = atomic_load(&pool->stat_query_errors);
 	out->timeouts = atomic_load(&pool->stat_timeouts);
 	out->unavailable = atomic_load(&pool->stat_unavailable);

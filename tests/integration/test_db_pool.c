@@ -2,7 +2,10 @@
  * marketplace/db.h driven directly on the test's own event loop, against the
  * test database: pipelining, errors, timeouts (the server's statement_timeout,
  * and the pool's own deadline when a backend stops answering), transactions,
- * an unreachable server and freeing a pool with work pending.
+ * an unreachable server, freeing a pool with work pending, and what keeps one
+ * slow statement from holding up others: the bounded pipeline, deadlines
+ * counted from the head of the pipeline, cancelling only the late statement,
+ * and new work kept off a stalled connection.
  */
 #include <check.h>
 #include <event2/event.h>
@@ -23,7 +26,9 @@ static const struct db_stmt st_sleep = {"it_sleep", "SELECT pg_sleep($1::float8)
 static const struct db_stmt st_insert = {"it_insert", "INSERT INTO it_pool_probe (tag, n) VALUES ($1, $2::int)", 2};
 static const struct db_stmt st_div = {"it_div", "SELECT 1 / $1::int", 1};
 static const struct db_stmt st_count = {"it_count", "SELECT count(*) FROM it_pool_probe WHERE tag = $1", 1};
-static const struct db_stmt *const stmts[] = {&st_add, &st_sleep, &st_insert, &st_div, &st_count};
+/* For the rest of its session, the connection's statements run without the server's timeout. */
+static const struct db_stmt st_no_timeout = {"it_no_timeout", "SELECT set_config('statement_timeout', '0', false)", 0};
+static const struct db_stmt *const stmts[] = {&st_add, &st_sleep, &st_insert, &st_div, &st_count, &st_no_timeout};
 
 static struct event_base *base;
 static char tag[64]; /* this test's rows in it_pool_probe */
@@ -557,6 +562,190 @@ START_TEST(test_free_with_queries_in_flight)
 }
 END_TEST
 
+/* ------------------------------------------------------------ one slow statement, and the others */
+
+START_TEST(test_pipeline_depth_bounded)
+{
+	struct db_pool *pool = new_pool(it_db_url(), 1, 5000);
+	wait_ready(pool, 1);
+	enum { N = 3 * DB_PIPELINE_DEPTH };
+	struct outcome o[N];
+	memset(o, 0, sizeof o);
+	int pending = N;
+	for (int i = 0; i < N; i++) {
+		char n[16];
+		snprintf(n, sizeof n, "%d", i);
+		o[i].pending = &pending;
+		db_query(pool, &st_add, (const char *const[]){n}, on_result, &o[i]);
+	}
+	struct db_pool_stats stats;
+	db_pool_get_stats(pool, &stats);
+	ck_assert_msg(stats.queued == N - DB_PIPELINE_DEPTH,
+		      "%d queries on one connection: %d wait in the pool, expected all but %d", N, stats.queued,
+		      DB_PIPELINE_DEPTH);
+	run_until_done(&pending, 5000, "queries past the pipeline's depth");
+	for (int i = 0; i < N; i++) {
+		ck_assert_msg(o[i].status == DB_OK && atoi(o[i].value) == i + 1, "query %d: status %d value %s", i,
+			      o[i].status, o[i].value);
+		ck_assert_msg(i == 0 || o[i].seq > o[i - 1].seq, "query %d completed before query %d", i, i - 1);
+	}
+	db_pool_get_stats(pool, &stats);
+	ck_assert_int_eq(stats.queued, 0);
+	db_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_deadline_counts_from_head)
+{
+	/* One connection: three statements of 0.8 s, each well within the 2 s query timeout, the
+	 * last one ending 2.4 s after it was sent. */
+	struct db_pool *pool = new_pool(it_db_url(), 1, 2000);
+	wait_ready(pool, 1);
+	struct db_pool_stats before, after;
+	db_pool_get_stats(pool, &before);
+	enum { N = 3 };
+	struct outcome o[N];
+	memset(o, 0, sizeof o);
+	int pending = N;
+	double t0 = it_now();
+	for (int i = 0; i < N; i++) {
+		o[i].pending = &pending;
+		db_query(pool, &st_sleep, (const char *const[]){"0.8"}, on_result, &o[i]);
+	}
+	run_until_done(&pending, 10000, "statements queued behind one another");
+	for (int i = 0; i < N; i++)
+		ck_assert_msg(o[i].status == DB_OK, "statement %d, %.2f s after it was sent: status %d", i,
+			      o[i].at - t0, o[i].status);
+	ck_assert_msg(o[N - 1].at - t0 >= 2.3, "the statements ran side by side (%.2f s)", o[N - 1].at - t0);
+	db_pool_get_stats(pool, &after);
+	ck_assert_msg(after.timeouts == before.timeouts && after.connection_failures == before.connection_failures,
+		      "timeouts %llu -> %llu, connection failures %llu -> %llu",
+		      (unsigned long long)before.timeouts, (unsigned long long)after.timeouts,
+		      (unsigned long long)before.connection_failures, (unsigned long long)after.connection_failures);
+	db_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_timeout_cancels_only_late_query)
+{
+	/* A statement the server's own timeout does not end (it is off on this connection): only the
+	 * pool's deadline does.  The queries pipelined behind it are answered on the same connection. */
+	enum { TIMEOUT_MS = 1000, N = 5 }; /* the cancel gets min(1 s, the timeout) to take effect */
+	struct db_pool *pool = new_pool(it_db_url(), 1, TIMEOUT_MS);
+	struct outcome o;
+	query1(pool, &st_no_timeout, NULL, NULL, &o, 5000);
+	ck_assert_int_eq(o.status, DB_OK);
+	query1(pool, &st_add, "1", NULL, &o, 5000);
+	ck_assert_int_eq(o.status, DB_OK);
+	int backend = o.backend;
+	struct db_pool_stats before, after;
+	db_pool_get_stats(pool, &before);
+
+	struct outcome late, behind[N];
+	memset(&late, 0, sizeof late);
+	memset(behind, 0, sizeof behind);
+	int pending = N + 1;
+	late.pending = &pending;
+	double t0 = it_now();
+	db_query(pool, &st_sleep, (const char *const[]){"3"}, on_result, &late);
+	for (int i = 0; i < N; i++) {
+		behind[i].pending = &pending;
+		db_query(pool, &st_add, (const char *const[]){"41"}, on_result, &behind[i]);
+	}
+	run_until_done(&pending, 5000, "a late statement and the queries behind it");
+	double late_ms = (late.at - t0) * 1000;
+	ck_assert_msg(late.status == DB_TIMEOUT && late_ms >= TIMEOUT_MS * 0.9 && late_ms <= TIMEOUT_MS + 1000,
+		      "pg_sleep(3): status %d after %.0f ms with a %d ms timeout", late.status, late_ms, TIMEOUT_MS);
+	for (int i = 0; i < N; i++) {
+		ck_assert_msg(behind[i].status == DB_OK && strcmp(behind[i].value, "42") == 0,
+			      "query %d behind the late one: status %d value %s", i, behind[i].status, behind[i].value);
+		ck_assert_msg(behind[i].backend == backend, "query %d ran on backend %d, not on %d: the connection was reset",
+			      i, behind[i].backend, backend);
+		ck_assert_msg(behind[i].at - t0 < 2.5, "query %d answered after %.2f s: the cancel did not end the sleep",
+			      i, behind[i].at - t0);
+	}
+	db_pool_get_stats(pool, &after);
+	ck_assert_msg(after.connection_failures == before.connection_failures, "the connection was reset");
+	ck_assert_msg(after.timeouts == before.timeouts + 1, "timeouts %llu -> %llu",
+		      (unsigned long long)before.timeouts, (unsigned long long)after.timeouts);
+	db_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_new_work_avoids_stalled_connection)
+{
+	/* Two connections, one busy with a 2 s statement: once that has run past the stall threshold,
+	 * a burst of queries all goes to the other one, although it is then the busier by count. */
+	struct db_pool *pool = new_pool(it_db_url(), 2, 5000);
+	wait_ready(pool, 2);
+	struct outcome slow;
+	memset(&slow, 0, sizeof slow);
+	int slow_pending = 1;
+	slow.pending = &slow_pending;
+	db_query(pool, &st_sleep, (const char *const[]){"2"}, on_result, &slow);
+	run_for(2 * DB_HEAD_STALL_MS); /* the threshold is a time: nothing to wait on */
+
+	enum { N = 20 };
+	struct outcome o[N];
+	memset(o, 0, sizeof o);
+	int pending = N;
+	double t0 = it_now();
+	for (int i = 0; i < N; i++) {
+		o[i].pending = &pending;
+		db_query(pool, &st_add, (const char *const[]){"1"}, on_result, &o[i]);
+	}
+	run_until_done(&pending, 5000, "queries beside a slow statement");
+	ck_assert_msg(slow_pending == 1, "the %d queries took %.2f s: some waited for the 2 s statement", N,
+		      it_now() - t0);
+	for (int i = 0; i < N; i++)
+		ck_assert_msg(o[i].status == DB_OK, "query %d: status %d", i, o[i].status);
+	run_until_done(&slow_pending, 5000, "the slow statement");
+	ck_assert_int_eq(slow.status, DB_OK);
+	db_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_new_work_avoids_connection_after_stall)
+{
+	/* Two statements pipelined on one connection, 0.3 s then 2 s (a second lock wait behind a
+	 * first): when the first ends, the second has just reached the head, yet new work must not go
+	 * behind it.  The quick query in between makes the two connections equally busy, so that the
+	 * 2 s statement goes behind the 0.3 s one. */
+	struct db_pool *pool = new_pool(it_db_url(), 2, 5000);
+	wait_ready(pool, 2);
+	struct outcome first, between, second;
+	memset(&first, 0, sizeof first);
+	memset(&between, 0, sizeof between);
+	memset(&second, 0, sizeof second);
+	int first_pending = 2, second_pending = 1;
+	first.pending = between.pending = &first_pending;
+	second.pending = &second_pending;
+	db_query(pool, &st_sleep, (const char *const[]){"0.3"}, on_result, &first);
+	db_query(pool, &st_add, (const char *const[]){"1"}, on_result, &between);
+	db_query(pool, &st_sleep, (const char *const[]){"2"}, on_result, &second);
+	run_until_done(&first_pending, 5000, "the 0.3 s statement");
+	ck_assert_msg(second_pending == 1, "the 2 s statement ended with the 0.3 s one");
+
+	enum { N = 20 };
+	struct outcome o[N];
+	memset(o, 0, sizeof o);
+	int pending = N;
+	double t0 = it_now();
+	for (int i = 0; i < N; i++) {
+		o[i].pending = &pending;
+		db_query(pool, &st_add, (const char *const[]){"1"}, on_result, &o[i]);
+	}
+	run_until_done(&pending, 5000, "queries after a stalled statement");
+	ck_assert_msg(second_pending == 1, "the %d queries took %.2f s: some waited for the 2 s statement", N,
+		      it_now() - t0);
+	for (int i = 0; i < N; i++)
+		ck_assert_msg(o[i].status == DB_OK, "query %d: status %d", i, o[i].status);
+	run_until_done(&second_pending, 5000, "the 2 s statement");
+	ck_assert_int_eq(second.status, DB_OK);
+	db_pool_free(pool);
+}
+END_TEST
+
 /* ------------------------------------------------------------ a backend that stops answering */
 
 /*
@@ -768,6 +957,11 @@ int main(void)
 	tcase_add_test(tc, test_unreachable_server);
 	tcase_add_test(tc, test_free_while_connecting);
 	tcase_add_test(tc, test_free_with_queries_in_flight);
+	tcase_add_test(tc, test_pipeline_depth_bounded);
+	tcase_add_test(tc, test_deadline_counts_from_head);
+	tcase_add_test(tc, test_timeout_cancels_only_late_query);
+	tcase_add_test(tc, test_new_work_avoids_stalled_connection);
+	tcase_add_test(tc, test_new_work_avoids_connection_after_stall);
 	suite_add_tcase(s, tc);
 	/* Its own case, so its unchecked teardown resumes stopped backends right after it. */
 	TCase *silent = tcase_create("silent_backend");
