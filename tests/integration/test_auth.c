@@ -1,8 +1,9 @@
 /*
  * Authentication against the real binary and PostgreSQL (DESIGN.md
  * sections 3 and 4): registration, login, logout, /me and bearer tokens,
- * the login limits, password hashing off the event loops, and login
- * failures that take as long whether or not the email exists.
+ * the login limits, password hashing off the event loops and shared fairly
+ * under floods, and login failures that take as long whether or not the
+ * email exists.
  *
  * One server for the suite (api_run).  Passwords are scrypt N=2^17 (about
  * 0.4 s per hash or check, on as many hashing threads as event-loop
@@ -14,9 +15,11 @@
  * (migration 0005).  Every login that is meant to fail, or that runs in
  * parallel with others, is therefore sent from its own loopback address
  * (api_source_addr), so that the limits never spill onto 127.0.0.1, other
- * tests or reruns.  Slots used here: 0-12, 21-23 (rate limit), 30-35 (in
- * flight, growing delays, an account under attack), 40-59 (hashing off the
- * loop), 100-107 and 110-117 (timing).
+ * tests or reruns; so are registrations sent in parallel, which a client
+ * address may have only a few of at once.  Slots used here: 0-12, 21-23
+ * (rate limit), 30-35 (in flight, growing delays, an account under
+ * attack), 40-59 (hashing off the loop), 60-67 (registration floods),
+ * 100-107 and 110-117 (timing).
  */
 #include <check.h>
 #include <jansson.h>
@@ -777,6 +780,114 @@ START_TEST(test_hashing_off_the_loop)
 }
 END_TEST
 
+/* ------------------------------------------------------------ registration floods */
+
+/* Sends a valid registration of a new account `who` from loopback slot `slot`; returns the connection. */
+static int send_registration(int slot, const char *who)
+{
+	char src[32], email[160], org[200];
+	api_source_addr(src, slot);
+	api_make_email(email, sizeof email, who);
+	snprintf(org, sizeof org, "Công ty Khởi nghiệp %s %s", who, api_tag());
+	char *body = api_dump(api_registration(email, "mat-khau-du-dai", "Người đăng ký", org, "startup",
+					       "quang-tri", NULL));
+	int fd = api_send(src, "POST", REGISTER, NULL, body, NULL);
+	free(body);
+	return fd;
+}
+
+/* Waits (up to 60 s) until one of the connections has an answer. */
+static void wait_first_answer(const int *fds, int n)
+{
+	struct pollfd p[64];
+	ck_assert(n <= 64);
+	for (int i = 0; i < n; i++)
+		p[i] = (struct pollfd){fds[i], POLLIN, 0};
+	int ready = poll(p, (nfds_t)n, 60000);
+	ck_assert_msg(ready > 0, "none of %d registrations answered in 60 s (poll: %d)", n, ready);
+}
+
+/*
+ * Issue 7: 200 registrations at once from one address filled the hashing
+ * queue (70 got 503).  One address gets a few at a time; the rest 429.
+ */
+START_TEST(test_registration_flood_from_one_address)
+{
+	enum { N = 24 };
+	int fds[N];
+	for (int i = 0; i < N; i++) {
+		char who[32];
+		snprintf(who, sizeof who, "flood-one%d", i);
+		fds[i] = send_registration(60, who);
+	}
+	int created = 0, limited = 0;
+	for (int i = 0; i < N; i++) {
+		struct it_response r;
+		api_recv(fds[i], &r, "POST", REGISTER);
+		ck_assert_msg(r.status == 201 || r.status == 429, "registration %d: status %d: %s", i, r.status,
+			      r.body);
+		api_check_status(&r, r.status, "POST", REGISTER);
+		if (r.status == 429) {
+			const char *retry = it_header(&r, "Retry-After");
+			ck_assert_msg(retry != NULL && atoi(retry) >= 1, "429 with Retry-After %s", retry ? retry : "missing");
+		}
+		created += r.status == 201;
+		limited += r.status == 429;
+		it_response_free(&r);
+	}
+	ck_assert_msg(created >= 1, "none of %d registrations from one address was accepted", N);
+	ck_assert_msg(limited >= 1, "all %d registrations sent at once from one address were hashed: no limit per "
+		      "address", N);
+}
+END_TEST
+
+/*
+ * The hashing threads serve logins and registrations in turn, and within
+ * each the client addresses in turn: with 24 registrations from six
+ * addresses waiting, a login, and a registration from a seventh address,
+ * are each answered while at least half of the 24 still wait (first come,
+ * first served would answer them after all 24).
+ */
+START_TEST(test_hashing_shared_fairly)
+{
+	enum { ADDRESSES = 6, EACH = 4, N = ADDRESSES * EACH };
+	struct api_acct a;
+	api_register(&a, "fair-login", "Công ty Điện mặt trời Gio Linh", "enterprise", "quang-tri");
+	int fds[N];
+	for (int i = 0; i < N; i++) {
+		char who[32];
+		snprintf(who, sizeof who, "flood%d-%d", i % ADDRESSES, i / ADDRESSES);
+		fds[i] = send_registration(61 + i % ADDRESSES, who);
+	}
+	/* Once one is answered, the others have long been queued behind the hashing threads. */
+	wait_first_answer(fds, N);
+	double t0 = it_now();
+	int login = send_login(-1, a.email, a.password);
+	int newcomer = send_registration(67, "flood-newcomer");
+	struct it_response r;
+	api_recv(login, &r, "POST", "/api/v1/auth/login");
+	double login_s = it_now() - t0;
+	int left_at_login = unanswered(fds, N);
+	api_check_status(&r, 200, "POST", "/api/v1/auth/login");
+	it_response_free(&r);
+	api_recv(newcomer, &r, "POST", REGISTER);
+	int left_at_newcomer = unanswered(fds, N);
+	api_check_status(&r, 201, "POST", REGISTER);
+	it_response_free(&r);
+	ck_assert_msg(left_at_login >= N / 2,
+		      "the login took %.2f s and waited for %d of %d registrations queued before it", login_s,
+		      N - left_at_login, N);
+	ck_assert_msg(left_at_newcomer >= N / 2,
+		      "a registration from a new address waited for %d of %d registrations from the others",
+		      N - left_at_newcomer, N);
+	for (int i = 0; i < N; i++) {
+		api_recv(fds[i], &r, "POST", REGISTER);
+		api_check_status(&r, 201, "POST", REGISTER);
+		it_response_free(&r);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("integration_auth");
@@ -793,6 +904,8 @@ int main(void)
 	tcase_add_test(tc, test_login_delays_grow_per_account);
 	tcase_add_test(tc, test_login_account_under_attack);
 	tcase_add_test(tc, test_hashing_off_the_loop);
+	tcase_add_test(tc, test_registration_flood_from_one_address);
+	tcase_add_test(tc, test_hashing_shared_fairly);
 	suite_add_tcase(s, tc);
 	return api_run(s, NULL);
 }
