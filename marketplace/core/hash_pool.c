@@ -16,6 +16,8 @@
  * jobs; the cap bounds how long the last of a flood waits.
  */
 #define LANE_CAPACITY 128
+/* Past this many queued, a lane takes jobs only from clients that hold none in it. */
+#define LANE_CROWDED (LANE_CAPACITY * 3 / 4)
 
 struct flow;
 
@@ -160,7 +162,7 @@ static enum hash_pool_result enqueue(const struct hash_pool_client *who, struct 
 		last = f;
 		f = f->next;
 	}
-	if (f != NULL && f->held >= who->max_jobs)
+	if (f != NULL && (f->held >= who->max_jobs || l->queued >= LANE_CROWDED))
 		return HASH_POOL_CLIENT_FULL;
 	if (f == NULL) {
 		if (who->max_jobs < 1 || (f = calloc(1, sizeof *f)) == NULL)

@@ -8,8 +8,9 @@
  * client (its address).  A free thread takes the lanes in turn and, within
  * a lane, the clients in turn, one job each.  So a job waits for at most one
  * job of each other lane and client ahead of it, however many jobs a flood
- * of one kind, or from one client, has queued; and a client may hold only
- * a few jobs in a lane at once.
+ * of one kind, or from one client, has queued.  A client may hold only a
+ * few jobs in a lane at once, and none more once the lane is three
+ * quarters full: the last quarter is kept for clients that hold none.
  */
 #ifndef MARKETPLACE_HASH_POOL_H
 #define MARKETPLACE_HASH_POOL_H
@@ -31,7 +32,7 @@ struct hash_pool_client {
 
 enum hash_pool_result {
 	HASH_POOL_QUEUED,
-	HASH_POOL_CLIENT_FULL, /* the client holds max_jobs in the lane already: answer 429 */
+	HASH_POOL_CLIENT_FULL, /* the client holds its share of the lane already: answer 429 */
 	HASH_POOL_FULL,        /* the lane is full, memory is short, or the pool is stopping: answer 503 */
 };
 

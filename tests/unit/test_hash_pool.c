@@ -116,21 +116,28 @@ START_TEST(a_client_holds_at_most_its_share)
 }
 END_TEST
 
-START_TEST(a_full_lane_refuses_and_the_other_still_queues)
+/* Three quarters full, a lane takes only clients that hold none; full, nobody; the other lane still queues. */
+START_TEST(a_crowded_lane_keeps_room_for_newcomers)
 {
 	struct event_base *base = hold_one_thread();
+	char key[16];
 	int queued = 0;
+	for (; queued < 95; queued++) {
+		snprintf(key, sizeof key, "c%d", queued);
+		ck_assert_int_eq(submit(base, 1, key, 4, record, ""), HASH_POOL_QUEUED);
+	}
+	ck_assert_int_eq(submit(base, 1, "c0", 4, record, ""), HASH_POOL_QUEUED); /* 95 queued before it */
+	queued++;
+	ck_assert_int_eq(submit(base, 1, "c1", 4, record, ""), HASH_POOL_CLIENT_FULL);
 	enum hash_pool_result res;
-	char keys[200][16];
 	do {
-		ck_assert_int_lt(queued, 200);
-		snprintf(keys[queued], sizeof keys[queued], "c%d", queued);
-		res = submit(base, 1, keys[queued], 1, record, "");
+		snprintf(key, sizeof key, "new%d", queued);
+		res = submit(base, 1, key, 4, record, "");
 		queued += res == HASH_POOL_QUEUED;
-	} while (res == HASH_POOL_QUEUED);
+	} while (res == HASH_POOL_QUEUED && queued <= 128);
 	ck_assert_int_eq(res, HASH_POOL_FULL);
 	ck_assert_int_eq(queued, 128);
-	ck_assert_int_eq(submit(base, 0, "c0", 1, record, ""), HASH_POOL_QUEUED);
+	ck_assert_int_eq(submit(base, 0, "c1", 4, record, ""), HASH_POOL_QUEUED);
 	release_and_finish(base, queued + 2);
 }
 END_TEST
@@ -152,7 +159,7 @@ int main(void)
 	TCase *tc = tcase_create("hash_pool");
 	tcase_add_test(tc, lanes_and_clients_take_turns);
 	tcase_add_test(tc, a_client_holds_at_most_its_share);
-	tcase_add_test(tc, a_full_lane_refuses_and_the_other_still_queues);
+	tcase_add_test(tc, a_crowded_lane_keeps_room_for_newcomers);
 	tcase_add_test(tc, a_stopped_pool_refuses);
 	suite_add_tcase(s, tc);
 	return check_run(s);
