@@ -25,7 +25,22 @@
 #include "write.h"
 #include "worker.h"
 
-#define MAX_LOGIN_FAILURES 10 /* per email and per client address, within the window */
+/*
+ * Logins and registrations take turns on the hashing threads (hash_pool.h),
+ * each in its own lane, where a client address may hold a few jobs at once.
+ * The database already admits at most 10 logins in flight per address
+ * (migration 0005); registrations are limited per address here alone.
+ */
+enum { LANE_LOGINS, LANE_REGISTRATIONS };
+#define LOGINS_PER_ADDRESS 10
+#define REGISTRATIONS_PER_ADDRESS 4
+
+static enum hash_pool_result hash_for(struct request *r, int lane, int max_jobs, hash_pool_fn work,
+				      hash_pool_fn done, void *job)
+{
+	const struct hash_pool_client who = {lane, r->client_address, max_jobs};
+	return hash_pool_submit(r->worker->base, &who, work, done, job);
+}
 
 const struct db_stmt accounts_statements[] = {
 	[ACCOUNTS_REGISTER] = {"accounts_register",
@@ -43,20 +58,27 @@ const struct db_stmt accounts_statements[] = {
 	" FROM u, o",
 	11},
 
-	/* Records the attempt, pending, before the password is checked (migration 0003). */
+	/*
+	 * Records the attempt, in flight, before the password is checked; or
+	 * refuses it with the seconds to wait (migration 0005 has the rule).
+	 */
 	[ACCOUNTS_LOGIN_LOOKUP] = {"accounts_login_lookup",
-	"SELECT email_failures, addr_failures, retry_after, attempt_id, user_id, password_hash"
-	" FROM login_attempt($1, $2)",
+	"SELECT retry_after, attempt_id, user_id, password_hash FROM login_attempt($1, $2)",
 	2},
 
+	/* The delays after failures count from the failure. */
 	[ACCOUNTS_LOGIN_FAILED] = {"accounts_login_failed",
-	"UPDATE login_failures SET pending = false WHERE id = $1::bigint", 1},
+	"UPDATE login_failures SET pending = false, at = now() WHERE id = $1::bigint", 1},
+
+	/* An attempt the hashing pool refused was never checked: it does not count. */
+	[ACCOUNTS_LOGIN_DROPPED] = {"accounts_login_dropped",
+	"DELETE FROM login_failures WHERE id = $1::bigint", 1},
 
 	[ACCOUNTS_LOGIN_OK] = {"accounts_login_ok",
 	"WITH t AS ("
 	"  INSERT INTO tokens (hash, user_id, expires_at)"
 	"  VALUES ($2::bytea, $1, now() + make_interval(secs => $3::int)) RETURNING expires_at),"
-	" forget AS (DELETE FROM login_failures WHERE email = $5),"
+	" forget AS (DELETE FROM login_failures WHERE email = $5 AND client_addr = $7),"
 	" rehash AS (UPDATE users SET password_hash = $6 WHERE id = $1 AND $6::text IS NOT NULL),"
 	" a AS ("
 	"  INSERT INTO audit_log (actor_id, action, entity, entity_id, request_id)"
@@ -66,7 +88,7 @@ const struct db_stmt accounts_statements[] = {
 	"   to_char(t.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
 	"   'user', user_json(u))::text"
 	" FROM t, users u WHERE u.id = $1",
-	6},
+	7},
 
 	/* Always one row: a token revoked twice at once is still revoked. */
 	[ACCOUNTS_LOGOUT] = {"accounts_logout",
@@ -188,10 +210,14 @@ void accounts_register(struct request *r)
 		registration_free(g);
 		return;
 	}
-	if (!hash_pool_submit(r->worker->base, hash_registration, on_registration_hashed, g)) {
+	enum hash_pool_result queued =
+		hash_for(r, LANE_REGISTRATIONS, REGISTRATIONS_PER_ADDRESS, hash_registration, on_registration_hashed, g);
+	if (queued == HASH_POOL_CLIENT_FULL)
+		problem_reply_retry(r, 429, "Too many registrations from your address at once; retry shortly.", 1);
+	else if (queued == HASH_POOL_FULL)
 		problem_reply(r, 503, "The server is busy; retry shortly.");
+	if (queued != HASH_POOL_QUEUED)
 		registration_free(g);
-	}
 }
 
 /* ---------------------------------------------------------------- login */
@@ -205,6 +231,7 @@ struct login {
 	char user_id[37];     /* "" when the email is unknown */
 	char stored_hash[PASSWORD_HASH_MAX];
 	char rehash[PASSWORD_HASH_MAX]; /* a stronger hash to store, or "" */
+	enum hash_pool_result queued;
 	bool verified;
 	char token[AUTH_TOKEN_CHARS + 1];
 	char token_hash[67];
@@ -229,6 +256,19 @@ static void on_failure_recorded(const struct db_result *result, void *arg)
 		respond_db_failure(l->r, result);
 	else
 		login_refused(l->r);
+	login_free(l);
+}
+
+/* The hashing pool refused the attempt, whose record is now deleted. */
+static void on_attempt_dropped(const struct db_result *result, void *arg)
+{
+	struct login *l = arg;
+	if (result->status != DB_OK)
+		respond_db_failure(l->r, result);
+	else if (l->queued == HASH_POOL_CLIENT_FULL)
+		problem_reply_retry(l->r, 429, "Too many logins from your address at once; retry shortly.", 1);
+	else
+		problem_reply(l->r, 503, "The server is busy; retry shortly.");
 	login_free(l);
 }
 
@@ -273,8 +313,8 @@ static void on_login_verified(void *job)
 	}
 	char ttl[16];
 	snprintf(ttl, sizeof ttl, "%d", l->r->worker->config->token_ttl_s);
-	const char *params[6] = {l->user_id, l->token_hash, ttl, request_id(l->r), l->email,
-				 l->rehash[0] ? l->rehash : NULL};
+	const char *params[7] = {l->user_id, l->token_hash, ttl, request_id(l->r), l->email,
+				 l->rehash[0] ? l->rehash : NULL, l->r->client_address};
 	db_query(request_db(l->r), &accounts_statements[ACCOUNTS_LOGIN_OK], params, on_logged_in, l);
 }
 
@@ -288,22 +328,21 @@ static void on_login_lookup(const struct db_result *result, void *arg)
 		return;
 	}
 	const PGresult *res = result->res;
-	if (atoi(PQgetvalue(res, 0, 0)) >= MAX_LOGIN_FAILURES ||
-	    atoi(PQgetvalue(res, 0, 1)) >= MAX_LOGIN_FAILURES) {
-		int retry = PQgetisnull(res, 0, 2) ? 60 : atoi(PQgetvalue(res, 0, 2));
-		problem_reply_retry(r, 429, "Too many failed logins; wait before trying again.",
-				    retry > 0 ? retry : 1);
+	if (!PQgetisnull(res, 0, 0)) {
+		int retry = atoi(PQgetvalue(res, 0, 0));
+		problem_reply_retry(r, 429, "Too many failed logins; wait before trying again.", retry > 0 ? retry : 1);
 		login_free(l);
 		return;
 	}
-	snprintf(l->attempt_id, sizeof l->attempt_id, "%s", PQgetvalue(res, 0, 3));
-	if (!PQgetisnull(res, 0, 4)) {
-		snprintf(l->user_id, sizeof l->user_id, "%s", PQgetvalue(res, 0, 4));
-		snprintf(l->stored_hash, sizeof l->stored_hash, "%s", PQgetvalue(res, 0, 5));
+	snprintf(l->attempt_id, sizeof l->attempt_id, "%s", PQgetvalue(res, 0, 1));
+	if (!PQgetisnull(res, 0, 2)) {
+		snprintf(l->user_id, sizeof l->user_id, "%s", PQgetvalue(res, 0, 2));
+		snprintf(l->stored_hash, sizeof l->stored_hash, "%s", PQgetvalue(res, 0, 3));
 	}
-	if (!hash_pool_submit(r->worker->base, verify_login, on_login_verified, l)) {
-		problem_reply(r, 503, "The server is busy; retry shortly.");
-		login_free(l);
+	l->queued = hash_for(r, LANE_LOGINS, LOGINS_PER_ADDRESS, verify_login, on_login_verified, l);
+	if (l->queued != HASH_POOL_QUEUED) {
+		const char *params[1] = {l->attempt_id};
+		db_query(request_db(r), &accounts_statements[ACCOUNTS_LOGIN_DROPPED], params, on_attempt_dropped, l);
 	}
 }
 

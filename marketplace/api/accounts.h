@@ -24,8 +24,8 @@ bool accounts_create_admin(const char *conninfo, const char *email, const char *
 
 /* Statements, by index; the set ends with an entry without a name. */
 enum {
-	ACCOUNTS_REGISTER, ACCOUNTS_LOGIN_LOOKUP, ACCOUNTS_LOGIN_FAILED, ACCOUNTS_LOGIN_OK,
-	ACCOUNTS_LOGOUT, ACCOUNTS_ME,
+	ACCOUNTS_REGISTER, ACCOUNTS_LOGIN_LOOKUP, ACCOUNTS_LOGIN_FAILED, ACCOUNTS_LOGIN_DROPPED,
+	ACCOUNTS_LOGIN_OK, ACCOUNTS_LOGOUT, ACCOUNTS_ME,
 };
 extern const struct db_stmt accounts_statements[];
 
