@@ -1,4 +1,4 @@
-/* Per-connection request deadline and rewriting of evhttp's own error pages. */
+/* Per-connection request deadline, strict framing, and rewriting of evhttp's own error pages. */
 #include "conn_guard.h"
 
 #include <event2/buffer.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "framing.h"
 #include "log.h"
 #include "problem.h"
 #include "request.h"
@@ -26,6 +27,9 @@ struct conn_guard {
 	bool in_rewrite;     /* our own edit of the output buffer is under way */
 	char *replacement;   /* the problem+json response sent instead */
 	size_t replacement_len;
+	struct framing framing;  /* every byte evhttp will parse, checked first */
+	bool framing_editing;    /* our own edit of the input buffer is under way */
+	bool framing_drop;       /* the refusal could not be queued: drop all input */
 };
 
 /*
@@ -86,6 +90,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 }
 
 static void on_output(struct evbuffer *out, const struct evbuffer_cb_info *info, void *arg);
+static void on_input_framing(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg);
 
 static void on_close(struct evhttp_connection *evcon, void *arg)
 {
@@ -94,17 +99,19 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
 	set_dispatched(g, false);
 	event_free(g->deadline);
 	evbuffer_remove_cb(bufferevent_get_output(g->bev), on_output, g);
+	evbuffer_remove_cb(bufferevent_get_input(g->bev), on_input_framing, g);
 	if (g->fd >= 0 && (size_t)g->fd < guards_size && guards[g->fd] == g)
 		guards[g->fd] = NULL;
 	free(g->replacement);
 	free(g);
 }
 
-/* Builds the problem+json response that stands in for evhttp's page. */
-static bool build_replacement(struct conn_guard *g, int status)
+/* Builds the problem+json response that stands in for evhttp's page; detail NULL: the status's own. */
+static bool build_replacement(struct conn_guard *g, int status, const char *detail)
 {
-	const char *detail;
-	switch (status) {
+	switch (detail != NULL ? 0 : status) {
+	case 0:
+		break;
 	case 413:
 		detail = "The request's headers or body exceed the server's limits (body at most 1 MiB).";
 		break;
@@ -147,17 +154,117 @@ static void on_output(struct evbuffer *out, const struct evbuffer_cb_info *info,
 		return;
 	if (!g->rewriting) {
 		int minor, status;
+		const char *detail = NULL;
 		unsigned char *head = evbuffer_pullup(out, 12);
 		if (head == NULL || sscanf((const char *)head, "HTTP/1.%d %3d", &minor, &status) != 2)
 			return;
-		if (status < 400 || !build_replacement(g, status))
+		/* evhttp's 400 for the line that stands in for a refused head (refuse_framing). */
+		if (status == 400 && g->framing.reason != NULL) {
+			status = g->framing.status;
+			detail = g->framing.reason;
+		}
+		if (status < 400 || !build_replacement(g, status, detail))
 			return; /* e.g. "100 Continue" */
 		g->rewriting = true;
 	}
 	g->in_rewrite = true;
-	evbuffer_drain(out, evbuffer_get_length(out));
-	evbuffer_add(out, g->replacement, g->replacement_len);
+	/* Once a socket bufferevent has written, it keeps its output's start frozen: thaw it for this. */
+	size_t len = evbuffer_get_length(out);
+	if (evbuffer_drain(out, len) != 0) {
+		evbuffer_unfreeze(out, 1);
+		if (evbuffer_drain(out, len) != 0)
+			log_msg(LOG_WARN, NULL, "cannot replace evhttp's error page");
+		evbuffer_freeze(out, 1);
+	}
+	if (evbuffer_add(out, g->replacement, g->replacement_len) != 0)
+		log_msg(LOG_WARN, NULL, "out of memory replacing evhttp's error page");
 	g->in_rewrite = false;
+}
+
+/*
+ * Strict framing (framing.h).  Every byte the connection receives is fed to
+ * the checker as it is added to the input buffer, before evhttp's read
+ * callback parses it: evbuffer callbacks run inside the read, bufferevent
+ * callbacks after it.  evhttp only ever consumes complete lines and the
+ * bodies the checker has passed over, so the bytes of a line being checked
+ * are still in the buffer, at its end.
+ */
+
+/*
+ * A head is refused: keep the bytes before its line (requests already
+ * accepted, and lines of this head evhttp may have parsed), and put in
+ * place of the rest a line evhttp cannot parse, neither as a request line
+ * nor as a header.  evhttp answers the requests before it, then fails on it
+ * with its 400, which on_output replaces with the refusal's problem and
+ * "Connection: close"; nothing after it is ever parsed.
+ */
+static void refuse_framing(struct conn_guard *g, struct evbuffer *in, size_t keep)
+{
+	static const char unparsable[] = "\x01\r\n";
+	log_msg(LOG_INFO, NULL, "refusing a request (%d): %s", g->framing.status, g->framing.reason);
+	struct evbuffer *kept = evbuffer_new();
+	g->framing_editing = true;
+	bool queued = kept != NULL && evbuffer_remove_buffer(in, kept, keep) == (int)keep &&
+		      evbuffer_drain(in, evbuffer_get_length(in)) == 0 && evbuffer_add_buffer(in, kept) == 0 &&
+		      evbuffer_add(in, unparsable, sizeof unparsable - 1) == 0;
+	if (!queued) {
+		/* Out of memory: evhttp must still never see the refused bytes; the deadline closes. */
+		log_msg(LOG_WARN, NULL, "out of memory refusing a request: dropping its connection's input");
+		g->framing_drop = true;
+		evbuffer_drain(in, evbuffer_get_length(in));
+	}
+	g->framing_editing = false;
+	if (kept != NULL)
+		evbuffer_free(kept);
+}
+
+static void on_input_framing(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn_guard *g = arg;
+	if (g->framing_editing || info->n_added == 0)
+		return;
+	size_t len = evbuffer_get_length(in);
+	if (g->framing_drop) {
+		evbuffer_drain(in, len);
+		return;
+	}
+	size_t start = info->n_added < len ? len - info->n_added : 0, at = start;
+	uint64_t before = g->framing.offset;
+	struct evbuffer_ptr p;
+	enum framing_verdict v = FRAMING_MORE;
+	if (evbuffer_ptr_set(in, &p, start, EVBUFFER_PTR_SET) != 0)
+		return;
+	while (at < len && v != FRAMING_REFUSED) {
+		struct evbuffer_iovec vec;
+		if (evbuffer_peek(in, len - at, &p, &vec, 1) < 1)
+			return;
+		size_t n = vec.iov_len < len - at ? vec.iov_len : len - at, used;
+		v = framing_feed(&g->framing, vec.iov_base, n, &used);
+		at += used;
+		if (evbuffer_ptr_set(in, &p, used, EVBUFFER_PTR_ADD) != 0 && at < len)
+			return;
+	}
+	if (v != FRAMING_REFUSED)
+		return;
+	/* Where the refused line starts in the buffer: it may have begun in bytes added earlier. */
+	int64_t keep = (int64_t)start + ((int64_t)g->framing.line_start - (int64_t)before);
+	refuse_framing(g, in, keep > 0 ? (size_t)keep : 0);
+}
+
+/* Checks, from now on, every byte the connection receives; those already received first. */
+static void framing_attach(struct conn_guard *g, struct evbuffer *in)
+{
+	framing_init(&g->framing, g->cfg->max_header_bytes);
+	if (evbuffer_add_cb(in, on_input_framing, g) == NULL) {
+		/* Unchecked bytes must not reach evhttp: none will, and the deadline closes at once. */
+		log_msg(LOG_WARN, NULL, "out of memory: closing a connection whose framing cannot be checked");
+		g->framing_drop = true;
+		evbuffer_drain(in, evbuffer_get_length(in));
+		event_active(g->deadline, EV_TIMEOUT, 1);
+		return;
+	}
+	struct evbuffer_cb_info all = {.orig_size = 0, .n_added = evbuffer_get_length(in), .n_deleted = 0};
+	on_input_framing(in, &all, g);
 }
 
 /* First bytes of a connection: evhttp has set itself up on the bufferevent by now. */
@@ -190,6 +297,7 @@ static void on_first_input(struct evbuffer *in, const struct evbuffer_cb_info *i
 	evhttp_connection_set_closecb(g->evcon, on_close, g);
 	evbuffer_add_cb(bufferevent_get_output(bev), on_output, g);
 	arm_deadline(g);
+	framing_attach(g, in);
 }
 
 static struct bufferevent *new_bufferevent(struct event_base *base, void *arg)

@@ -2,7 +2,9 @@
  * Per-connection protections that libevent 2.1's evhttp lacks: an absolute
  * deadline for each request to arrive whole (evhttp's read timeout restarts
  * at every byte, so a client dribbling its headers would never be cut off),
- * and problem+json in place of the HTML error pages evhttp writes itself
+ * strict framing (every byte is checked by framing.c before evhttp parses
+ * it, so that no request can be smuggled past a proxy in front), and
+ * problem+json in place of the HTML error pages evhttp writes itself
  * (malformed request, body over the limit, unknown method).
  */
 #ifndef MARKETPLACE_CONN_GUARD_H
@@ -10,12 +12,14 @@
 
 #include <openssl/ssl.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct evhttp;
 struct evhttp_request;
 
 struct conn_guard_config {
 	int header_timeout_ms;
+	size_t max_header_bytes; /* a request line and headers over this get 431 (framing.h) */
 	SSL_CTX *tls; /* serve HTTPS when set; shared by every worker */
 };
 

@@ -287,6 +287,7 @@ int http_server_run(const struct config *cfg, const struct http_app *app)
 		return 1;
 	}
 	guard_cfg.header_timeout_ms = cfg->header_timeout_ms;
+	guard_cfg.max_header_bytes = MAX_HEADER_BYTES;
 	if (cfg->tls_cert != NULL && (guard_cfg.tls = new_tls_context(cfg)) == NULL)
 		goto out;
 	if ((listen_fd = open_listener(cfg)) < 0)

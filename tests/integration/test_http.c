@@ -302,13 +302,12 @@ START_TEST(test_unknown_method)
 END_TEST
 
 /*
- * The server reads at most 16 KiB of request headers (MAX_HEADER_BYTES in
- * http_server.c).  Past that, evhttp fails the request and conn_guard turns
- * its page into a problem; today that is 400 "could not be parsed".  431
- * Request Header Fields Too Large is the status meant for this, and a later
- * change will answer it: only this constant will change then.
+ * The server reads at most 16 KiB of request line and headers
+ * (MAX_HEADER_BYTES in http_server.c).  Past that, the framing check
+ * (framing.c) refuses the request with 431 Request Header Fields Too Large,
+ * before evhttp would fail it with a 400.
  */
-#define HEADERS_TOO_LARGE_STATUS 400
+#define HEADERS_TOO_LARGE_STATUS 431
 
 /* "GET /healthz" with `count` X-Filler headers whose values are `size` bytes each (free it). */
 static char *request_with_headers(int count, size_t size, size_t *len)

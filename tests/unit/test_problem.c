@@ -21,11 +21,13 @@ static const struct {
 	{404, "Not Found"},
 	{405, "Method Not Allowed"},
 	{409, "Conflict"},
+	{411, "Length Required"},
 	{412, "Precondition Failed"},
 	{413, "Content Too Large"},
 	{415, "Unsupported Media Type"},
 	{422, "Unprocessable Content"},
 	{429, "Too Many Requests"},
+	{431, "Request Header Fields Too Large"},
 	{500, "Internal Server Error"},
 	{503, "Service Unavailable"},
 };
