@@ -4,7 +4,7 @@
 # and in-process (no -fork or -jobs), on a copy of its seed corpus
 # (corpus/<target>/, copied to a temporary directory so that runs never grow
 # the repository) with its dictionary (<target>.dict) when there is one.
-# Prints each target's executions.  Exits 1 when any target found something
+# Prints each target's executions and coverage.  Exits 1 when any target found something
 # (a crash, a sanitizer report, a failed property, a leak or a hang): the
 # input is kept in build-fuzz/findings/<target>/ with the log; 2 on a usage
 # error.
@@ -63,7 +63,11 @@ for t in "${targets[@]}"; do
 		cp "$log" "$findings/"
 		grep -v -E '^#[0-9]+' "$log" | tail -n 40
 	fi
-	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-	echo "==> fuzz_$t: ${execs:-unknown} executions, $result"
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	# libFuzzer's last status line: "#N DONE cov: C ft: F corp: K/SIZE ..."
+	# (none when a seed failed before the first one).
+	reached=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$log" | tail -n 1 |
+		awk '{print "cov " $2 ", ft " $4 ", corpus " $6}' || true)
+	echo "==> fuzz_$t: ${execs:-unknown} executions, ${reached:-coverage unknown}, $result"
 done
 exit $status
