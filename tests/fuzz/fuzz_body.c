@@ -16,7 +16,8 @@
  * Each free-text member is also tried at its rule's bounds (min - 1, min,
  * max, max + 1 characters of its own text), which random bodies rarely hit.
  * Every string value also goes to valid_email, valid_tax_code,
- * valid_web_address and utf8_length.
+ * valid_web_address and utf8_length, and the raw input to the Content-Type
+ * check of input.c (json_content_type_ok).
  *
  * Beyond "no crash": an oracle written here from the rules' meaning
  * predicts, for every field, whether it is refused and what reaches the
@@ -32,8 +33,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "support.h"
+#include "input.h"
 #include "organizations.h"
+#include "support.h"
 #include "validate.h"
 
 /* accounts.c's top-level members, as rules (its validate_email is 3..254 + valid_email). */
@@ -267,6 +269,16 @@ static void check_string_checks(const char *s)
 		FUZZ_CHECK(utf8_length(s) == fuzz_utf8_code_points(s));
 }
 
+/* input_json_object's Content-Type check: application/json, then nothing or parameters. */
+static void check_content_type(const char *value)
+{
+	if (!json_content_type_ok(value))
+		return;
+	FUZZ_CHECK(strncasecmp(value, "application/json", 16) == 0);
+	const char *rest = value + 16 + strspn(value + 16, " \t");
+	FUZZ_CHECK(*rest == '\0' || *rest == ';');
+}
+
 static void check_all_strings(json_t *value, int depth)
 {
 	const char *key;
@@ -337,6 +349,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *raw = fuzz_cstring(data, size);
 	check_string_checks(raw);
+	check_content_type(raw);
 	free(raw);
 
 	json_error_t error;
