@@ -22,6 +22,9 @@ install_packages() {
 
 BUILD_PACKAGES=(build-essential cmake pkg-config openssl libevent-dev libpq-dev libjansson-dev
 	libssl-dev check python3 python3-yaml postgresql postgresql-contrib curl ca-certificates)
+# tests/fuzz/run.sh: clang, and libFuzzer with the sanitizer runtimes (only
+# recommended by clang, so named here).
+FUZZ_PACKAGES=(clang libclang-rt-dev)
 
 # build DIR [cmake options...]
 build() {

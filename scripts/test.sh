@@ -3,11 +3,12 @@
 # twice (optimised, and with AddressSanitizer + UndefinedBehaviorSanitizer),
 # start a throw-away PostgreSQL cluster, run every test with ctest in both
 # builds, check that scripts/serve.sh works from a fresh copy of the checkout
-# (tests/serve_smoke.sh), and stop the cluster.
+# (tests/serve_smoke.sh), run each fuzz target for 30 s (tests/fuzz/run.sh),
+# and stop the cluster.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-test_packages=("${BUILD_PACKAGES[@]}")
+test_packages=("${BUILD_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}")
 command -v npm >/dev/null || test_packages+=(nodejs npm)
 install_packages "${test_packages[@]}"
 
@@ -45,11 +46,13 @@ for dir in build-test build-asan; do
 	echo "==> ctest in $dir"
 	ctest --test-dir "$ROOT/$dir" --output-on-failure "$@" || status=1
 done
-# The README's first command, from a fresh copy of the checkout; not when
-# arguments chose some tests only.
+# The README's first command, from a fresh copy of the checkout, and each
+# fuzz target for 30 s; not when arguments chose some tests only.
 if [ $# -eq 0 ]; then
 	"$ROOT/tests/serve_smoke.sh" || status=1
+	echo "==> fuzzing each target for 30 s"
+	"$ROOT/tests/fuzz/run.sh" 30 || status=1
 else
-	echo "==> serve smoke test skipped: ctest arguments were given"
+	echo "==> serve smoke test and fuzzing skipped: ctest arguments were given"
 fi
 exit $status
