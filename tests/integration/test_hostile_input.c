@@ -1,11 +1,14 @@
 /*
  * Hostile and odd input that must get a clear 4xx, never a 5xx (the
  * front-door issue's smaller items): bytes that are not UTF-8 in a query
- * string, script addresses as a website, and an owner's organisation id
- * written in upper case.
+ * string or a path (whose access-log line must not be lost), script
+ * addresses as a website, and an owner's organisation id written in upper
+ * case.
  */
+#define _GNU_SOURCE /* strcasestr */
 #include <check.h>
 #include <ctype.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,6 +70,40 @@ START_TEST(test_owner_may_write_the_id_in_upper_case)
 }
 END_TEST
 
+/* A server of its own, logging at info on stderr, which the test reads after SIGTERM. */
+START_TEST(test_access_log_keeps_paths_that_are_not_utf8)
+{
+	int port = it_free_port();
+	char listen_on[64], db[4096];
+	snprintf(listen_on, sizeof listen_on, "MARKETPLACE_LISTEN=127.0.0.1:%d", port);
+	snprintf(db, sizeof db, "MARKETPLACE_DATABASE_URL=%s", it_db_url());
+	const char *const env[] = {listen_on, db, "MARKETPLACE_LOG=info", "MARKETPLACE_THREADS=1", NULL};
+	const char *const argv[] = {it_bin(), "serve", "--no-migrate", NULL};
+	struct it_proc p;
+	it_proc_start(&p, argv, env);
+	struct it_response r = {0};
+	bool up = false;
+	for (double t0 = it_now(); !up && it_now() - t0 < 15; it_sleep_ms(50)) {
+		up = it_get(port, "/healthz", &r) && r.status == 200;
+		it_response_free(&r);
+	}
+	static const char request[] = "GET /api/v1/caf\xC3\xA9\xFF\xC3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	bool answered = up && it_raw(port, request, sizeof request - 1, &r);
+	int answer = r.status;
+	it_response_free(&r);
+	kill(p.pid, SIGTERM);
+	struct it_cmd out;
+	it_proc_finish(&p, 15000, &out);
+	ck_assert_msg(up, "the server did not start: %s", out.err);
+	ck_assert_msg(answered && answer >= 400 && answer < 500, "status %d for a path that is not UTF-8", answer);
+	ck_assert_msg(out.status == 0, "the server exited %d: %s", out.status, out.err);
+	/* Its access-log line is there, the bad bytes replaced. */
+	ck_assert_msg(strcasestr(out.err, "\"path\":\"/api/v1/caf\\u00e9??\"") != NULL,
+		      "no access-log line for the request: %s", out.err);
+	it_cmd_free(&out);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("integration_hostile_input");
@@ -75,6 +112,7 @@ int main(void)
 	tcase_add_test(tc, test_query_strings_that_are_not_utf8);
 	tcase_add_test(tc, test_websites_are_web_addresses);
 	tcase_add_test(tc, test_owner_may_write_the_id_in_upper_case);
+	tcase_add_test(tc, test_access_log_keeps_paths_that_are_not_utf8);
 	suite_add_tcase(s, tc);
 	return api_run(s, NULL);
 }
