@@ -28,13 +28,13 @@
 static void handler(struct request *r) { (void)r; }
 
 static const struct route own_table[] = {
-	{"GET", "/a", ROUTE_PUBLIC, handler, 0},
-	{"POST", "/a/{x}", ROUTE_PUBLIC, handler, 0},
-	{"GET", "/a/{x}", ROUTE_PUBLIC, handler, 0},
-	{"DELETE", "/a/{x}/b/{y}", ROUTE_PUBLIC, handler, 0},
-	{"GET", "/{p}/{q}/{r}/{s}", ROUTE_PUBLIC, handler, 0},
-	{"GET", "/{p}/{q}/{r}/{s}/{t}", ROUTE_PUBLIC, handler, 0}, /* more than ROUTE_MAX_PARAMS */
-	{"PATCH", "/{p}/{q}/{r}/{s}/{t}", ROUTE_PUBLIC, handler, 0},
+	{"GET", "/a", ROUTE_PUBLIC, handler, 0, 0},
+	{"POST", "/a/{x}", ROUTE_PUBLIC, handler, 0, 0},
+	{"GET", "/a/{x}", ROUTE_PUBLIC, handler, 0, 0},
+	{"DELETE", "/a/{x}/b/{y}", ROUTE_PUBLIC, handler, 0, 0},
+	{"GET", "/{p}/{q}/{r}/{s}", ROUTE_PUBLIC, handler, 0, 0},
+	{"GET", "/{p}/{q}/{r}/{s}/{t}", ROUTE_PUBLIC, handler, 0, 0}, /* more than ROUTE_MAX_PARAMS */
+	{"PATCH", "/{p}/{q}/{r}/{s}/{t}", ROUTE_PUBLIC, handler, 0, 0},
 };
 
 static const char *const methods[] = {"GET", "POST", "HEAD", "PUT", "DELETE",
