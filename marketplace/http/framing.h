@@ -39,7 +39,7 @@ struct framing {
 	uint64_t content_length; /* after FRAMING_HEAD: the body that follows the head */
 	uint64_t line_start;     /* stream offset of the current line (after a refusal: the refused one) */
 	int status;              /* after FRAMING_REFUSED: 400, 411 or 431 */
-	const char *reason;      /* after FRAMING_REFUSED: a sentence for the problem's detail (static) */
+	const char *reason;      /* NULL until FRAMING_REFUSED, then a sentence for the problem's detail (static) */
 
 	/* The parser's own state. */
 	size_t max_head;

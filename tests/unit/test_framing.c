@@ -2,7 +2,8 @@
  * framing_feed and framing_check_head: well-formed heads pass with their
  * body's length; every request-smuggling building block evhttp 2.1 accepts
  * is refused with its status (400, 411 for chunked bodies, 431 past the
- * size limit) and the offset of the refused line; pipelined requests are
+ * size limit) and the offset of the refused line; a bad byte is found at any
+ * place in a value (scanned a word at a time); pipelined requests are
  * followed across their bodies; and whatever pieces the bytes arrive in,
  * the verdict is the same as when they arrive at once.
  */
@@ -148,6 +149,36 @@ START_TEST(smuggling_building_blocks)
 	refused("GET / HTTP/1.1\r\n: 1\r\n\r\n", 400);
 	refused("GET / HTTP/1.1\r\nNoColon\r\n\r\n", 400);
 	refused("GET / HTTP/1.1\r\nX-\xc3\xa9: 1\r\n\r\n", 400);
+}
+END_TEST
+
+START_TEST(values_word_by_word)
+{
+	/* Values are scanned eight bytes at a time: a byte anywhere in a word must still be seen. */
+	static const unsigned char refused_bytes[] = {0x00, 0x01, 0x0b, 0x1f, 0x7f, '\n'};
+	static const unsigned char allowed_bytes[] = {'\t', ' ', 0x80, 0xff, '~', '!'};
+	for (size_t len = 1; len <= 40; len++) {
+		for (size_t at = 0; at < len; at++) {
+			char head[128];
+			int n = snprintf(head, sizeof head, "GET / HTTP/1.1\r\nX-Value: ");
+			char *value = head + n;
+			memset(value, 'v', len);
+			memcpy(value + len, "\r\n\r\n", 5);
+			for (size_t k = 0; k < sizeof refused_bytes; k++) {
+				value[at] = (char)refused_bytes[k];
+				struct outcome o = at_once(head, (size_t)n + len + 4);
+				ck_assert_msg(o.verdict == FRAMING_REFUSED && o.status == 400,
+					      "byte %#x at %zu of a %zu-byte value: verdict %d", refused_bytes[k], at,
+					      len, o.verdict);
+			}
+			for (size_t k = 0; k < sizeof allowed_bytes; k++) {
+				value[at] = (char)allowed_bytes[k];
+				struct outcome o = at_once(head, (size_t)n + len + 4);
+				ck_assert_msg(o.verdict == FRAMING_HEAD, "byte %#x at %zu of a %zu-byte value: verdict %d",
+					      allowed_bytes[k], at, len, o.verdict);
+			}
+		}
+	}
 }
 END_TEST
 
@@ -306,6 +337,7 @@ int main(void)
 	tcase_add_test(tc, well_formed_heads);
 	tcase_add_test(tc, content_length);
 	tcase_add_test(tc, smuggling_building_blocks);
+	tcase_add_test(tc, values_word_by_word);
 	tcase_add_test(tc, transfer_encoding);
 	tcase_add_test(tc, request_line_and_version);
 	tcase_add_test(tc, refused_line_offset);
