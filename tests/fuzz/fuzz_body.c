@@ -39,15 +39,14 @@
 #include "validate.h"
 
 /* accounts.c's top-level members, as rules (its validate_email is 3..254 + valid_email). */
-static bool email_check(const char *s) { return valid_email(s); }
 static const struct field_rule register_rules[] = {
-	{"email", FIELD_REQUIRED, 3, 254, NULL, email_check, "is not a valid email address"},
+	{"email", FIELD_REQUIRED, 3, 254, NULL, valid_email, "is not a valid email address"},
 	{"password", FIELD_REQUIRED, 10, 1024, NULL, NULL, NULL},
 	{"display_name", FIELD_REQUIRED, 1, 200, NULL, NULL, NULL},
 	{0},
 };
 static const struct field_rule login_rules[] = {
-	{"email", FIELD_REQUIRED, 3, 254, NULL, email_check, "is not a valid email address"},
+	{"email", FIELD_REQUIRED, 3, 254, NULL, valid_email, "is not a valid email address"},
 	{"password", FIELD_REQUIRED, 1, 1024, NULL, NULL, NULL},
 	{0},
 };
@@ -96,8 +95,8 @@ static bool refused(const struct field_rule *rule, json_t *obj, enum field_mode 
 	return !value_acceptable(rule, value);
 }
 
-/* How many of v's errors from index `from` name field (prefix included), or
- * have message; NULL matches any. */
+/* How many of v's errors from index `from` have this field (prefix
+ * included) and this message; NULL matches any. */
 static size_t errors_for(const struct validation *v, size_t from, const char *field,
 			 const char *message)
 {
@@ -179,7 +178,7 @@ static void check_reply(const struct validation *v)
 
 /* ------------------------------------------------------------ the checks */
 
-/* validate_fields on obj in mode, with prefix; returns nothing, checks all. */
+/* validate_fields on obj in mode, with prefix, judged by the oracle. */
 static void check_fields(json_t *obj, enum field_mode mode, const char *prefix)
 {
 	struct validation v;

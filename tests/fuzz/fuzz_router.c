@@ -48,7 +48,7 @@ struct reference {
 	size_t index; /* of the route found */
 	int count;
 	char values[ROUTE_MAX_PARAMS][ROUTE_PARAM_STORAGE];
-	char allow[ROUTE_PARAM_STORAGE];
+	char allow[512]; /* every method of a table, joined */
 };
 
 static int hex_digit(char c)
