@@ -672,6 +672,28 @@ START_TEST(test_timeout_cancels_only_late_query)
 }
 END_TEST
 
+/*
+ * Twenty quick queries must all be answered while the 2 s statement whose
+ * pending count is *slow_pending still runs: none may wait behind it.
+ */
+static void assert_quick_beside(struct db_pool *pool, const int *slow_pending, const char *what)
+{
+	enum { N = 20 };
+	struct outcome o[N];
+	memset(o, 0, sizeof o);
+	int pending = N;
+	double t0 = it_now();
+	for (int i = 0; i < N; i++) {
+		o[i].pending = &pending;
+		db_query(pool, &st_add, (const char *const[]){"1"}, on_result, &o[i]);
+	}
+	run_until_done(&pending, 5000, what);
+	ck_assert_msg(*slow_pending == 1, "%s: the %d queries took %.2f s: some waited for the 2 s statement",
+		      what, N, it_now() - t0);
+	for (int i = 0; i < N; i++)
+		ck_assert_msg(o[i].status == DB_OK, "%s: query %d: status %d", what, i, o[i].status);
+}
+
 START_TEST(test_new_work_avoids_stalled_connection)
 {
 	/* Two connections, one busy with a 2 s statement: once that has run past the stall threshold,
@@ -685,20 +707,7 @@ START_TEST(test_new_work_avoids_stalled_connection)
 	db_query(pool, &st_sleep, (const char *const[]){"2"}, on_result, &slow);
 	run_for(2 * DB_HEAD_STALL_MS); /* the threshold is a time: nothing to wait on */
 
-	enum { N = 20 };
-	struct outcome o[N];
-	memset(o, 0, sizeof o);
-	int pending = N;
-	double t0 = it_now();
-	for (int i = 0; i < N; i++) {
-		o[i].pending = &pending;
-		db_query(pool, &st_add, (const char *const[]){"1"}, on_result, &o[i]);
-	}
-	run_until_done(&pending, 5000, "queries beside a slow statement");
-	ck_assert_msg(slow_pending == 1, "the %d queries took %.2f s: some waited for the 2 s statement", N,
-		      it_now() - t0);
-	for (int i = 0; i < N; i++)
-		ck_assert_msg(o[i].status == DB_OK, "query %d: status %d", i, o[i].status);
+	assert_quick_beside(pool, &slow_pending, "queries beside a slow statement");
 	run_until_done(&slow_pending, 5000, "the slow statement");
 	ck_assert_int_eq(slow.status, DB_OK);
 	db_pool_free(pool);
@@ -726,20 +735,7 @@ START_TEST(test_new_work_avoids_connection_after_stall)
 	run_until_done(&first_pending, 5000, "the 0.3 s statement");
 	ck_assert_msg(second_pending == 1, "the 2 s statement ended with the 0.3 s one");
 
-	enum { N = 20 };
-	struct outcome o[N];
-	memset(o, 0, sizeof o);
-	int pending = N;
-	double t0 = it_now();
-	for (int i = 0; i < N; i++) {
-		o[i].pending = &pending;
-		db_query(pool, &st_add, (const char *const[]){"1"}, on_result, &o[i]);
-	}
-	run_until_done(&pending, 5000, "queries after a stalled statement");
-	ck_assert_msg(second_pending == 1, "the %d queries took %.2f s: some waited for the 2 s statement", N,
-		      it_now() - t0);
-	for (int i = 0; i < N; i++)
-		ck_assert_msg(o[i].status == DB_OK, "query %d: status %d", i, o[i].status);
+	assert_quick_beside(pool, &second_pending, "queries after a stalled statement");
 	run_until_done(&second_pending, 5000, "the 2 s statement");
 	ck_assert_int_eq(second.status, DB_OK);
 	db_pool_free(pool);

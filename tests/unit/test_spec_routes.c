@@ -118,6 +118,14 @@ START_TEST(every_spec_operation_is_routed)
 }
 END_TEST
 
+/* The spec's operation for a route (borrowed from paths), or NULL. */
+static json_t *route_operation(json_t *paths, const struct route *route)
+{
+	char method[16];
+	lower(route->method, method, sizeof method);
+	return json_object_get(json_object_get(paths, route->pattern), method);
+}
+
 START_TEST(every_route_is_in_spec)
 {
 	json_t *spec = load_spec();
@@ -128,9 +136,7 @@ START_TEST(every_route_is_in_spec)
 	char *missing = NULL;
 	size_t missing_len = 0;
 	for (size_t i = 0; i < count; i++) {
-		char method[16];
-		lower(table[i].method, method, sizeof method);
-		json_t *op = json_object_get(json_object_get(paths, table[i].pattern), method);
+		json_t *op = route_operation(paths, &table[i]);
 		if (!json_is_object(op))
 			note(&missing, &missing_len, table[i].method, table[i].pattern);
 	}
@@ -224,10 +230,8 @@ START_TEST(route_params_declared_in_spec)
 	size_t count;
 	const struct route *table = routes_table(&count);
 	for (size_t i = 0; i < count; i++) {
-		char method[16];
-		lower(table[i].method, method, sizeof method);
 		json_t *item = json_object_get(paths, table[i].pattern);
-		json_t *op = json_object_get(item, method);
+		json_t *op = route_operation(paths, &table[i]);
 		if (op == NULL)
 			continue; /* reported by every_route_is_in_spec */
 		for (const char *open = strchr(table[i].pattern, '{'); open != NULL;
@@ -283,9 +287,7 @@ START_TEST(route_auth_matches_spec_security)
 	size_t count;
 	const struct route *table = routes_table(&count);
 	for (size_t i = 0; i < count; i++) {
-		char method[16];
-		lower(table[i].method, method, sizeof method);
-		json_t *op = json_object_get(json_object_get(paths, table[i].pattern), method);
+		json_t *op = route_operation(paths, &table[i]);
 		if (op == NULL)
 			continue; /* reported by every_route_is_in_spec */
 		int declared = spec_auth(spec, op);
@@ -314,9 +316,7 @@ START_TEST(route_body_limit_matches_spec)
 	size_t count;
 	const struct route *table = routes_table(&count);
 	for (size_t i = 0; i < count; i++) {
-		char method[16];
-		lower(table[i].method, method, sizeof method);
-		json_t *op = json_object_get(json_object_get(paths, table[i].pattern), method);
+		json_t *op = route_operation(paths, &table[i]);
 		if (op == NULL)
 			continue; /* reported by every_route_is_in_spec */
 		json_t *declared = json_object_get(op, "x-max-body-bytes");
