@@ -393,37 +393,37 @@ static bool whole_number(const char *text, unsigned long max)
 	return strtoull(text, NULL, 10) <= max;
 }
 
-json_t *listing_filters(const struct query *q, const char **error)
+json_t *listing_filters(listing_filter_get get, const void *source, const char **error)
 {
 	const char *v;
 	*error = NULL;
-	if ((v = query_get(q, "kind")) != NULL && !one_of(v, kinds))
+	if ((v = get(source, "kind")) != NULL && !one_of(v, kinds))
 		*error = "kind must be technology_offer, technology_demand, equipment_offer or equipment_demand.";
-	else if ((v = query_get(q, "sector")) != NULL && !reference_sector_known(v))
+	else if ((v = get(source, "sector")) != NULL && !reference_sector_known(v))
 		*error = "sector is not a sector code (see GET /api/v1/sectors).";
-	else if ((v = query_get(q, "province")) != NULL && !reference_province_known(v))
+	else if ((v = get(source, "province")) != NULL && !reference_province_known(v))
 		*error = "province is not a province slug (see GET /api/v1/provinces).";
-	else if ((v = query_get(q, "trl_min")) != NULL && (!whole_number(v, 9) || atoi(v) < 1))
+	else if ((v = get(source, "trl_min")) != NULL && (!whole_number(v, 9) || atoi(v) < 1))
 		*error = "trl_min must be a whole number from 1 to 9.";
-	else if ((v = query_get(q, "trl_max")) != NULL && (!whole_number(v, 9) || atoi(v) < 1))
+	else if ((v = get(source, "trl_max")) != NULL && (!whole_number(v, 9) || atoi(v) < 1))
 		*error = "trl_max must be a whole number from 1 to 9.";
-	else if ((v = query_get(q, "ip_status")) != NULL && !one_of(v, ip_statuses))
+	else if ((v = get(source, "ip_status")) != NULL && !one_of(v, ip_statuses))
 		*error = "ip_status is not one of the IP statuses of a listing.";
-	else if ((v = query_get(q, "transfer_mode")) != NULL && !one_of(v, transfer_modes))
+	else if ((v = get(source, "transfer_mode")) != NULL && !one_of(v, transfer_modes))
 		*error = "transfer_mode is not one of the transfer modes of a listing.";
-	else if ((v = query_get(q, "price_max_vnd")) != NULL && !whole_number(v, PRICE_MAX))
+	else if ((v = get(source, "price_max_vnd")) != NULL && !whole_number(v, PRICE_MAX))
 		*error = "price_max_vnd must be a whole number of VND.";
-	else if ((v = query_get(q, "organization")) != NULL && !valid_uuid(v))
+	else if ((v = get(source, "organization")) != NULL && !valid_uuid(v))
 		*error = "organization must be an organisation's id.";
-	else if ((v = query_get(q, "indicator")) != NULL && !reference_indicator_known(v))
+	else if ((v = get(source, "indicator")) != NULL && !reference_indicator_known(v))
 		*error = "indicator is not a code of the plan's indicators.";
-	else if ((v = query_get(q, "q")) != NULL && (!utf8_valid(v, strlen(v)) || utf8_length(v) > 200))
+	else if ((v = get(source, "q")) != NULL && (!utf8_valid(v, strlen(v)) || utf8_length(v) > 200))
 		*error = "q must be UTF-8 text of at most 200 characters.";
 	if (*error != NULL)
 		return NULL;
 	json_t *filters = json_object();
 	for (const char *const *name = listing_filter_names; *name != NULL && filters != NULL; name++)
-		if ((v = query_get(q, *name)) != NULL && json_object_set_new(filters, *name, json_string(v)) != 0) {
+		if ((v = get(source, *name)) != NULL && json_object_set_new(filters, *name, json_string(v)) != 0) {
 			json_decref(filters);
 			filters = NULL;
 		}
@@ -431,6 +431,8 @@ json_t *listing_filters(const struct query *q, const char **error)
 		*error = "out of memory";
 	return filters;
 }
+
+static const char *query_value(const void *q, const char *name) { return query_get(q, name); }
 
 /* Which statuses a caller's list shows, as a PostgreSQL array; NULL after replying 401/403. */
 static const char *statuses_shown(struct request *r, const char *status, bool mine, char *buf, size_t size)
@@ -484,7 +486,7 @@ void listings_list(struct request *r)
 	enum sort sort;
 	bool mine;
 	const char *error = list_options(&q, &sort, &mine);
-	json_t *filters = error == NULL ? listing_filters(&q, &error) : NULL;
+	json_t *filters = error == NULL ? listing_filters(query_value, &q, &error) : NULL;
 	/* The cursor: "<sort letter>|<key>|<id>", written by this statement. */
 	char *key = NULL, *last_id = NULL;
 	if (error == NULL && q.cursor[0]) {

@@ -12,7 +12,6 @@
 #include "db.h"
 
 struct request;
-struct query;
 
 void listings_create(struct request *r);
 void listings_list(struct request *r);
@@ -27,11 +26,13 @@ void listings_changes(struct request *r);
 extern const char *const listing_filter_names[];
 
 /*
- * The filters of q as a new JSON object of strings (caller owns), the
- * form listing_meets() reads in SQL and saved searches store; NULL with
+ * The filters of GET /listings, each read with get(source, name) (NULL
+ * when absent), as a new JSON object of strings (caller owns): the form
+ * listing_meets() reads in SQL and saved searches store.  NULL with
  * *error set (a static message) when a value is not valid.
  */
-json_t *listing_filters(const struct query *q, const char **error);
+typedef const char *(*listing_filter_get)(const void *source, const char *name);
+json_t *listing_filters(listing_filter_get get, const void *source, const char **error);
 
 enum {
 	LISTINGS_CREATE,

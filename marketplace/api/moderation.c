@@ -1,13 +1,9 @@
 /* GET /moderation/queue: one list, oldest first, over every kind of pending decision. */
 #include "moderation.h"
 
-#include <string.h>
-
-#include "problem.h"
 #include "query.h"
 #include "request.h"
 #include "respond.h"
-#include "validate.h"
 
 #define UTC_MICROS "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
 
@@ -34,13 +30,9 @@ void moderation_queue(struct request *r)
 	struct query q;
 	if (!query_parse(r, (const char *const[]){NULL}, &q))
 		return;
-	char *sep = q.cursor[0] ? strchr(q.cursor, '|') : NULL;
-	if (sep != NULL)
-		*sep = '\0';
-	if (q.cursor[0] && (sep == NULL || !valid_uuid(sep + 1))) {
-		problem_reply(r, 400, "cursor is not one this server handed out.");
-	} else {
-		const char *params[3] = {q.cursor[0] ? q.cursor : NULL, sep ? sep + 1 : NULL};
+	const char *time, *id;
+	if (query_time_id_cursor(r, &q, &time, &id)) {
+		const char *params[3] = {time, id};
 		respond_page_query(r, request_db(r), &moderation_statements[MODERATION_QUEUE], params, q.limit);
 	}
 	query_free(&q);

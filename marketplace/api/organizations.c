@@ -100,18 +100,14 @@ void organizations_list(struct request *r)
 	bool kind_known = kind == NULL;
 	for (const char *const *k = organization_kinds; *k != NULL && !kind_known; k++)
 		kind_known = strcmp(*k, kind) == 0;
-	char *sep = q.cursor[0] ? strchr(q.cursor, '|') : NULL;
-	if (sep != NULL)
-		*sep = '\0';
-	if (!kind_known || (q.cursor[0] && (sep == NULL || !valid_uuid(sep + 1)))) {
-		query_free(&q);
-		problem_reply(r, 400, !kind_known ? "kind is not an organisation kind."
-					   : "cursor is not one this server handed out.");
-		return;
+	const char *time, *id;
+	if (!kind_known) {
+		problem_reply(r, 400, "kind is not an organisation kind.");
+	} else if (query_time_id_cursor(r, &q, &time, &id)) {
+		const char *params[5] = {kind, query_get(&q, "province"), time, id};
+		respond_page_query(r, request_db_read(r), &organizations_statements[ORGANIZATIONS_LIST], params,
+				   q.limit);
 	}
-	const char *params[5] = {kind, query_get(&q, "province"), q.cursor[0] ? q.cursor : NULL,
-				 sep ? sep + 1 : NULL};
-	respond_page_query(r, request_db_read(r), &organizations_statements[ORGANIZATIONS_LIST], params, q.limit);
 	query_free(&q);
 }
 

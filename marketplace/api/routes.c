@@ -13,6 +13,7 @@
 #include "ops.h"
 #include "organizations.h"
 #include "reference.h"
+#include "saved_searches.h"
 
 #define PUBLIC ROUTE_PUBLIC
 #define OPTIONAL ROUTE_OPTIONAL
@@ -63,11 +64,14 @@ static const struct route table[] = {
 	{"POST", "/api/v1/listings/{id}/suspend", ADMIN, listings_act, 0, NOTE_BODY},
 	{"POST", "/api/v1/listings/{id}/reinstate", ADMIN, listings_act, 0, NOTE_BODY},
 	{"GET", "/api/v1/moderation/queue", ADMIN, moderation_queue, 0, NO_BODY},
+	{"POST", "/api/v1/saved-searches", MEMBER, saved_searches_create, ROUTE_IDEMPOTENT, NOTE_BODY},
+	{"GET", "/api/v1/saved-searches", MEMBER, saved_searches_list, 0, NO_BODY},
+	{"DELETE", "/api/v1/saved-searches/{id}", MEMBER, saved_searches_delete, 0, NO_BODY},
 };
 
 static const struct db_stmt *const statement_sets[] = {
 	ops_statements, reference_statements, accounts_statements, organizations_statements,
-	audit_statements, listings_statements, moderation_statements, NULL,
+	audit_statements, listings_statements, moderation_statements, saved_searches_statements, NULL,
 };
 
 /* Run by one worker every MARKETPLACE_MAINTENANCE_INTERVAL_MS. */

@@ -14,6 +14,7 @@
 #include "problem.h"
 #include "request.h"
 #include "text.h"
+#include "validate.h"
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -74,6 +75,10 @@ static bool b64url_decode(const char *encoded, size_t len, char *out, size_t out
 			out[o++] = c;
 		}
 	}
+	/* The bits left over must be zero, as the encoder writes them: no
+	 * second spelling of the same cursor. */
+	if (bits >= 6 || (v & ((1u << bits) - 1)) != 0)
+		return false;
 	out[o] = '\0';
 	return o > 0;
 }
@@ -180,4 +185,20 @@ const char *query_get(const struct query *q, const char *name)
 {
 	const char *v = evhttp_find_header(&q->params, name);
 	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+bool query_time_id_cursor(struct request *r, struct query *q, const char **time, const char **id)
+{
+	*time = *id = NULL;
+	if (q->cursor[0] == '\0')
+		return true;
+	char *sep = strchr(q->cursor, '|');
+	if (sep == NULL || !valid_uuid(sep + 1)) {
+		problem_reply(r, 400, "cursor is not one this server handed out.");
+		return false;
+	}
+	*sep = '\0';
+	*time = q->cursor;
+	*id = sep + 1;
+	return true;
 }

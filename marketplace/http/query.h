@@ -25,6 +25,14 @@ struct query {
 bool query_parse(struct request *r, const char *const *allowed, struct query *q) MUST_CHECK;
 void query_free(struct query *q);
 
+/*
+ * The keys of a cursor written by a page statement ordered by (time, id):
+ * splits q->cursor in place.  True with both NULL when there is none;
+ * false after replying 400 when it does not have that shape.  Either way
+ * query_free must follow.
+ */
+bool query_time_id_cursor(struct request *r, struct query *q, const char **time, const char **id) MUST_CHECK;
+
 /* A parameter's value, or NULL when absent or empty. */
 const char *query_get(const struct query *q, const char *name);
 

@@ -1,0 +1,21 @@
+/*
+ * Saved searches: a member keeps the filters of GET /listings under a
+ * name, and is notified (in the approval's transaction, migration 0007's
+ * listing_after_transition) of each newly published listing that meets
+ * them.
+ */
+#ifndef MARKETPLACE_SAVED_SEARCHES_H
+#define MARKETPLACE_SAVED_SEARCHES_H
+
+#include "db.h"
+
+struct request;
+
+void saved_searches_create(struct request *r);
+void saved_searches_list(struct request *r);
+void saved_searches_delete(struct request *r);
+
+enum { SAVED_SEARCHES_CREATE, SAVED_SEARCHES_LIST, SAVED_SEARCHES_DELETE };
+extern const struct db_stmt saved_searches_statements[];
+
+#endif
