@@ -248,9 +248,9 @@ CREATE INDEX saved_searches_user_idx ON saved_searches (user_id, created_at DESC
 -- query, every value a string): the one definition of what each filter
 -- means, used by the listing search and by saved searches.  An inlinable
 -- SQL expression, so that with the filters known the planner keeps only
--- the clauses given and serves them from the indexes.  A short query is
--- also matched by trigram word similarity against the title, which
--- forgives a typo.  Filtering by organisation never reveals an anonymous
+-- the clauses given and serves them from the indexes.  A query of one
+-- short word is also matched by trigram word similarity against the
+-- title, which forgives a typo; longer queries need every word.  Filtering by organisation never reveals an anonymous
 -- owner.
 CREATE FUNCTION listing_meets(l listings, f jsonb) RETURNS boolean LANGUAGE sql STABLE AS $$
     SELECT (f->>'kind' IS NULL OR l.kind = f->>'kind')
@@ -264,7 +264,8 @@ CREATE FUNCTION listing_meets(l listings, f jsonb) RETURNS boolean LANGUAGE sql 
        AND (f->>'organization' IS NULL OR (l.organization_id = (f->>'organization')::uuid AND NOT l.anonymous))
        AND (f->>'indicator' IS NULL OR l.indicators @> ARRAY[f->>'indicator'])
        AND (f->>'q' IS NULL OR l.search @@ websearch_to_tsquery('simple', search_text(f->>'q'))
-            OR (char_length(f->>'q') <= 32 AND l.title_search %> search_text(f->>'q')))
+            OR (char_length(f->>'q') <= 32 AND strpos(f->>'q', ' ') = 0
+                AND l.title_search %> search_text(f->>'q')))
 $$;
 
 -- How well l answers the query q, for sort=relevance.

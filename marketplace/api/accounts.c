@@ -245,7 +245,6 @@ static void login_free(struct login *l)
 
 static void login_refused(struct request *r)
 {
-	request_add_header(r, "WWW-Authenticate", "Bearer realm=\"marketplace\"");
 	problem_reply(r, 401, "The email or the password is wrong.");
 }
 

@@ -161,14 +161,16 @@ static const char sale_lease_rule[] = "sale and lease are for equipment listings
 static const char price_rule[] = "must not be more than price_max_vnd";
 static const char trl_rule[] = "is required for technology offers";
 static const char unknown_sector[] = "is not a sector code (see GET /api/v1/sectors)";
-static const char unknown_indicator[] = "names an indicator the plan does not have (see GET /api/v1/indicators)";
+static const char unknown_indicator[] = "names an indicator the plan does not have (KH43-T1 to KH43-T6, KH43-V2045, KH43-X1)";
 
 /*
  * The rules across fields and the reference codes: on a create all of
  * them (kind known), on an edit those the patch alone decides; the
- * database's constraints check the rest against the stored listing.
+ * database's constraints check the rest against the stored listing.  A
+ * member the body has but whose value was refused already has its error,
+ * so the kind's rules look at what the body sent.
  */
-static void check_listing(struct validation *v, json_t *values, const char *kind)
+static void check_listing(struct validation *v, json_t *body, json_t *values, const char *kind)
 {
 	const char *sector = json_string_value(json_object_get(values, "sector"));
 	const char *province = json_string_value(json_object_get(values, "province"));
@@ -190,10 +192,10 @@ static void check_listing(struct validation *v, json_t *values, const char *kind
 	if (kind == NULL)
 		return;
 	bool equipment_kind = strncmp(kind, "equipment", 9) == 0;
-	if (strcmp(kind, "technology_offer") == 0 && !json_is_integer(json_object_get(values, "trl")))
+	json_t *trl = json_object_get(body, "trl"), *equipment = json_object_get(body, "equipment");
+	if (strcmp(kind, "technology_offer") == 0 && (trl == NULL || json_is_null(trl)))
 		validate_error(v, "trl", trl_rule);
-	json_t *equipment = json_object_get(values, "equipment");
-	if (equipment_kind != (equipment != NULL && !json_is_null(equipment)))
+	if (equipment_kind ? equipment == NULL || json_is_null(equipment) : equipment != NULL && !json_is_null(equipment))
 		validate_error(v, "equipment", equipment_rule);
 	json_t *mode;
 	json_array_foreach(json_object_get(values, "transfer_modes"), i, mode) {
@@ -281,7 +283,7 @@ void listings_create(struct request *r)
 	struct validation v;
 	validate_init(&v);
 	json_t *values = validate_fields(&v, body, listing_fields, FIELDS_CREATE);
-	check_listing(&v, values, json_string_value(json_object_get(values, "kind")));
+	check_listing(&v, body, values, json_string_value(json_object_get(values, "kind")));
 	char *doc = validate_ok(&v) ? json_dumps(values, JSON_COMPACT) : NULL;
 	if (validate_passed(&v, r)) {
 		const char *params[4] = {doc, r->who.user_id, r->who.organization_id, request_id(r)};
@@ -308,7 +310,7 @@ void listings_update(struct request *r)
 	json_t *patch = validate_fields(&v, body, listing_fields, FIELDS_UPDATE);
 	if (json_object_get(body, "kind") != NULL)
 		validate_error(&v, "kind", "cannot be changed; create a listing of the other kind");
-	check_listing(&v, patch, NULL);
+	check_listing(&v, body, patch, NULL);
 	char *patch_text = validate_ok(&v) ? json_dumps(patch, JSON_COMPACT) : NULL;
 	if (validate_passed(&v, r)) {
 		const char *params[8] = {id, ref, patch_text, r->who.user_id, viewer_org(r),

@@ -40,19 +40,13 @@ static void admitted(struct request *r)
 		 on_idempotency_lookup, r);
 }
 
-static void unauthorized(struct request *r, const char *detail)
-{
-	request_add_header(r, "WWW-Authenticate", "Bearer realm=\"marketplace\"");
-	problem_reply(r, 401, detail);
-}
-
 static void on_identity(const struct db_result *result, void *arg)
 {
 	struct request *r = arg;
 	if (result->status != DB_OK)
 		respond_db_failure(r, result);
 	else if (!auth_identity_from(result->res, &r->who))
-		unauthorized(r, "The token is unknown, expired or revoked; log in again.");
+		problem_reply(r, 401, "The token is unknown, expired or revoked; log in again.");
 	else if (r->route->auth == ROUTE_ADMIN && !r->who.admin)
 		problem_reply(r, 403, "Only administrators may do this.");
 	else
@@ -65,13 +59,13 @@ static void identify(struct request *r)
 	const char *header = auth == ROUTE_PUBLIC ? NULL : request_header(r, "Authorization");
 	if (header == NULL) {
 		if (auth == ROUTE_MEMBER || auth == ROUTE_ADMIN)
-			unauthorized(r, "This needs an Authorization: Bearer token.");
+			problem_reply(r, 401, "This needs an Authorization: Bearer token.");
 		else
 			admitted(r);
 		return;
 	}
 	if (!auth_header_token_hash(header, r->who.token_hash)) {
-		unauthorized(r, "The Authorization header must be 'Bearer <token>'.");
+		problem_reply(r, 401, "The Authorization header must be 'Bearer <token>'.");
 		return;
 	}
 	const char *params[1] = {r->who.token_hash};

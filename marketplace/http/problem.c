@@ -29,6 +29,9 @@ static void send_problem(struct request *r, int status, const char *detail, json
 		snprintf(value, sizeof value, "%d", retry_after_s);
 		request_add_header(r, "Retry-After", value);
 	}
+	/* RFC 9110: every 401 names the scheme that would be accepted. */
+	if (status == 401)
+		request_add_header(r, "WWW-Authenticate", "Bearer realm=\"marketplace\"");
 	request_reply_json(r, status, "application/problem+json", p);
 }
 

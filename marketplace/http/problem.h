@@ -9,7 +9,7 @@ struct request;
 /* A new problem object {type,title,status,detail[,request_id]}; caller owns it. */
 json_t *problem_new(int status, const char *detail, const char *request_id);
 
-/* Replies with a problem; 503 gets "Retry-After: 1". Frees r. */
+/* Replies with a problem; 503 gets "Retry-After: 1", 401 "WWW-Authenticate: Bearer". Frees r. */
 void problem_reply(struct request *r, int status, const char *detail);
 
 /* As problem_reply, with "errors": [{field, message}] (stolen) for 422s. */
