@@ -81,7 +81,15 @@ const struct db_stmt organizations_statements[] = {
 	"  INSERT INTO audit_log (actor_id, action, entity, entity_id, before, after, request_id)"
 	"  SELECT $2::uuid, 'organization.verified', 'organization', new.id::text,"
 	"   organization_json(ROW(old.*)::organizations), organization_json(ROW(new.*)::organizations)"
-	"    || jsonb_build_object('note', $3::text), $4 FROM new, old)"
+	"    || jsonb_build_object('note', $3::text), $4 FROM new, old),"
+	/* Written here rather than by notify_organization(): a CTE that only
+	 * SELECTs a function is not run unless the query reads it. */
+	" n AS ("
+	"  INSERT INTO notifications (user_id, kind, message, data)"
+	"  SELECT u.id, 'organization_verified',"
+	"   format('Tổ chức \"%s\" đã được Sở KH&CN xác minh.', new.name),"
+	"   jsonb_build_object('organization_id', new.id)"
+	"  FROM new JOIN users u ON u.organization_id = new.id)"
 	" SELECT (SELECT organization_json(ROW(new.*)::organizations)::text FROM new),"
 	"  (SELECT version FROM new), (SELECT version FROM old)",
 	4},

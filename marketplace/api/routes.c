@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "listings.h"
 #include "moderation.h"
+#include "notifications.h"
 #include "ops.h"
 #include "organizations.h"
 #include "reference.h"
@@ -45,6 +46,9 @@ static const struct route table[] = {
 	{"POST", "/api/v1/auth/login", PUBLIC, accounts_login, 0, LOGIN_BODY},
 	{"POST", "/api/v1/auth/logout", MEMBER, accounts_logout, 0, NO_BODY},
 	{"GET", "/api/v1/me", MEMBER, accounts_me, 0, NO_BODY},
+	{"GET", "/api/v1/notifications", MEMBER, notifications_list, 0, NO_BODY},
+	{"POST", "/api/v1/notifications/{id}/read", MEMBER, notifications_read, 0, NO_BODY},
+	{"POST", "/api/v1/notifications/read-all", MEMBER, notifications_read_all, 0, NO_BODY},
 	{"GET", "/api/v1/organizations", PUBLIC, organizations_list, 0, NO_BODY},
 	{"GET", "/api/v1/organizations/{id}", OPTIONAL, organizations_get, 0, NO_BODY},
 	{"PATCH", "/api/v1/organizations/{id}", MEMBER, organizations_update, 0, PROFILE_BODY},
@@ -70,8 +74,9 @@ static const struct route table[] = {
 };
 
 static const struct db_stmt *const statement_sets[] = {
-	ops_statements, reference_statements, accounts_statements, organizations_statements,
-	audit_statements, listings_statements, moderation_statements, saved_searches_statements, NULL,
+	ops_statements, reference_statements, accounts_statements, notifications_statements,
+	organizations_statements, audit_statements, listings_statements, moderation_statements,
+	saved_searches_statements, NULL,
 };
 
 /* Run by one worker every MARKETPLACE_MAINTENANCE_INTERVAL_MS. */
