@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include <openssl/rand.h>
+
 #include "accounts.h"
 #include "config.h"
 #include "embedded.h"
@@ -13,6 +15,8 @@
 #include "log.h"
 #include "migrate.h"
 #include "password.h"
+#include "query.h"
+#include "reference.h"
 #include "routes.h"
 
 static const char *process_getenv(const char *name) { return getenv(name); }
@@ -69,6 +73,24 @@ static int bootstrap_admin(const struct config *cfg)
 	return 0;
 }
 
+/*
+ * Reference codes and the cursor key, read once before the workers start.
+ * Without the database now, the server still starts (it answers 503 until
+ * the database is back): codes are then checked by foreign keys only, and
+ * cursors are signed with a key of this process's own.
+ */
+static void load_reference(const struct config *cfg)
+{
+	char err[600];
+	if (reference_load(cfg->database_url, err, sizeof err))
+		return;
+	log_msg(LOG_WARN, NULL, "%s; cursors will be valid for this process only", err);
+	unsigned char key[32];
+	if (RAND_bytes(key, sizeof key) != 1)
+		abort(); /* no randomness: nothing secret can be made */
+	query_set_cursor_key(key, sizeof key);
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
@@ -99,6 +121,7 @@ int main(int argc, char **argv)
 	case CMD_SERVE:
 		if ((!cfg.no_migrate && run_migrations(&cfg) != 0) || bootstrap_admin(&cfg) != 0)
 			return 1;
+		load_reference(&cfg);
 		/* One hash now rather than in the first unknown-email login's time. */
 		(void)password_dummy_hash();
 		return http_server_run(&cfg, routes_app());

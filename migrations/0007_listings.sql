@@ -101,6 +101,8 @@ CREATE TABLE listings (
     confidential text CHECK (char_length(confidential) <= 20000),
     anonymous boolean NOT NULL DEFAULT false,
     status_reason text CHECK (char_length(status_reason) <= 2000),
+    -- When the listing entered its status: the moderation queue's order.
+    status_at timestamptz NOT NULL DEFAULT now(),
     published_at timestamptz,
     -- The time "newest" sorts by: the last publication, else the creation.
     listed_at timestamptz NOT NULL DEFAULT now(),
@@ -132,7 +134,7 @@ CREATE INDEX listings_arrays_idx ON listings USING gin (transfer_modes, indicato
 CREATE INDEX listings_search_idx ON listings USING gin (search);
 CREATE INDEX listings_title_trgm_idx ON listings USING gin (title_search gin_trgm_ops);
 CREATE INDEX listings_expiry_idx ON listings (expires_at) WHERE status = 'published';
-CREATE INDEX listings_pending_idx ON listings (updated_at, id) WHERE status = 'pending_review';
+CREATE INDEX listings_pending_idx ON listings (status_at, id) WHERE status = 'pending_review';
 
 -- The database refuses any status change the transition table does not name.
 CREATE FUNCTION listings_guard_status() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -242,19 +244,33 @@ CREATE TABLE saved_searches (
 );
 CREATE INDEX saved_searches_user_idx ON saved_searches (user_id, created_at DESC, id DESC);
 
--- Whether listing l meets a saved search's filters (the same meaning as GET /listings).
+-- Whether listing l meets the filters of GET /listings (f: the validated
+-- query, every value a string): the one definition of what each filter
+-- means, used by the listing search and by saved searches.  An inlinable
+-- SQL expression, so that with the filters known the planner keeps only
+-- the clauses given and serves them from the indexes.  A short query is
+-- also matched by trigram word similarity against the title, which
+-- forgives a typo.  Filtering by organisation never reveals an anonymous
+-- owner.
 CREATE FUNCTION listing_meets(l listings, f jsonb) RETURNS boolean LANGUAGE sql STABLE AS $$
     SELECT (f->>'kind' IS NULL OR l.kind = f->>'kind')
        AND (f->>'sector' IS NULL OR l.sector = f->>'sector' OR l.sector_field = f->>'sector')
        AND (f->>'province' IS NULL OR l.province = f->>'province')
-       AND (f->>'trl_min' IS NULL OR l.trl >= (f->>'trl_min')::int)
-       AND (f->>'trl_max' IS NULL OR l.trl <= (f->>'trl_max')::int)
+       AND (f->>'trl_min' IS NULL OR l.trl >= (f->>'trl_min')::smallint)
+       AND (f->>'trl_max' IS NULL OR l.trl <= (f->>'trl_max')::smallint)
        AND (f->>'ip_status' IS NULL OR l.ip_status = f->>'ip_status')
        AND (f->>'transfer_mode' IS NULL OR l.transfer_modes @> ARRAY[f->>'transfer_mode'])
        AND (f->>'price_max_vnd' IS NULL OR l.price_min_vnd <= (f->>'price_max_vnd')::bigint)
        AND (f->>'organization' IS NULL OR (l.organization_id = (f->>'organization')::uuid AND NOT l.anonymous))
        AND (f->>'indicator' IS NULL OR l.indicators @> ARRAY[f->>'indicator'])
-       AND (f->>'q' IS NULL OR l.search @@ websearch_to_tsquery('simple', search_text(f->>'q')))
+       AND (f->>'q' IS NULL OR l.search @@ websearch_to_tsquery('simple', search_text(f->>'q'))
+            OR (char_length(f->>'q') <= 32 AND l.title_search %> search_text(f->>'q')))
+$$;
+
+-- How well l answers the query q, for sort=relevance.
+CREATE FUNCTION listing_rank(l listings, q text) RETURNS real LANGUAGE sql STABLE AS $$
+    SELECT (ts_rank(l.search, websearch_to_tsquery('simple', search_text(q)))
+            + 0.1 * word_similarity(search_text(q), l.title_search))::real
 $$;
 
 -- ------------------------------------------------------------ changes feed
@@ -410,7 +426,7 @@ BEGIN
         PERFORM listing_fail('listing_unverified', 'organisation not verified');
     END IF;
     UPDATE listings x SET
-        status = t.to_status,
+        status = t.to_status, status_at = now(),
         status_reason = CASE WHEN t.reason_required THEN p_reason
                              WHEN t.to_status IN ('rejected', 'suspended') THEN x.status_reason END,
         published_at = CASE WHEN p_action = 'approve' THEN now() ELSE x.published_at END,
@@ -519,7 +535,8 @@ BEGIN
         price_min_vnd = r.price_min_vnd, price_max_vnd = r.price_max_vnd, province = r.province,
         expires_at = r.expires_at, indicators = r.indicators, st_task = r.st_task, equipment = r.equipment,
         confidential = r.confidential, anonymous = r.anonymous,
-        status = t.to_status, version = x.version + 1, updated_at = now()
+        status = t.to_status, version = x.version + 1, updated_at = now(),
+        status_at = CASE WHEN t.to_status <> t.from_status THEN now() ELSE x.status_at END
      WHERE x.id = l.id RETURNING * INTO r;
     IF t.to_status <> t.from_status THEN
         PERFORM listing_after_transition(l, r, 'edit', p_user, NULL, p_request);
@@ -572,7 +589,7 @@ BEGIN
     FOR l IN SELECT * FROM listings x WHERE x.status = 'published' AND x.expires_at <= now()
               ORDER BY x.expires_at LIMIT batch FOR UPDATE SKIP LOCKED
     LOOP
-        UPDATE listings x SET status = 'expired', version = x.version + 1, updated_at = now()
+        UPDATE listings x SET status = 'expired', status_at = now(), version = x.version + 1, updated_at = now()
          WHERE x.id = l.id RETURNING * INTO n;
         PERFORM listing_after_transition(l, n, 'expire', NULL, NULL, 'expiry-timer');
         done := done + 1;

@@ -133,14 +133,14 @@ void organizations_get(struct request *r)
 /* ---------------------------------------------------------------- changes */
 
 const struct field_rule organization_fields[] = {
-	{"name", FIELD_REQUIRED, 2, 300, NULL, NULL, NULL},
-	{"kind", FIELD_REQUIRED, 0, 0, organization_kinds, NULL, NULL},
+	{"name", FIELD_REQUIRED, 2, 300, NULL, NULL, NULL, FIELD_TEXT, 0, NULL},
+	{"kind", FIELD_REQUIRED, 0, 0, organization_kinds, NULL, NULL, FIELD_TEXT, 0, NULL},
 	{"tax_code", FIELD_NULLABLE, 10, 14, NULL, valid_tax_code,
-	 "must be 10 digits, or 10 digits, '-' and 3 digits for a branch"},
-	{"province", FIELD_REQUIRED, 2, 64, NULL, NULL, NULL},
-	{"address", FIELD_NULLABLE, 1, 500, NULL, NULL, NULL},
-	{"website", FIELD_NULLABLE, 4, 300, NULL, valid_web_address, "must be an http:// or https:// address"},
-	{"description", FIELD_NULLABLE, 1, 5000, NULL, NULL, NULL},
+	 "must be 10 digits, or 10 digits, '-' and 3 digits for a branch", FIELD_TEXT, 0, NULL},
+	{"province", FIELD_REQUIRED, 2, 64, NULL, NULL, NULL, FIELD_TEXT, 0, NULL},
+	{"address", FIELD_NULLABLE, 1, 500, NULL, NULL, NULL, FIELD_TEXT, 0, NULL},
+	{"website", FIELD_NULLABLE, 4, 300, NULL, valid_web_address, "must be an http:// or https:// address", FIELD_TEXT, 0, NULL},
+	{"description", FIELD_NULLABLE, 1, 5000, NULL, NULL, NULL, FIELD_TEXT, 0, NULL},
 	{0},
 };
 
@@ -208,7 +208,7 @@ void organizations_update(struct request *r)
 
 void organizations_verify(struct request *r)
 {
-	static const struct field_rule fields[] = {{"note", FIELD_NULLABLE, 1, 2000, NULL, NULL, NULL}, {0}};
+	static const struct field_rule fields[] = {{"note", FIELD_NULLABLE, 1, 2000, NULL, NULL, NULL, FIELD_TEXT, 0, NULL}, {0}};
 	const char *id;
 	json_t *body;
 	if (!input_uuid_param(r, "id", not_visible, &id) || !input_json_object(r, &body))

@@ -4,8 +4,78 @@
  */
 #include "reference.h"
 
+#include <stdio.h>
+#include <string.h>
+
+#include "query.h"
 #include "request.h"
 #include "respond.h"
+
+/* ---------------------------------------------------------------- codes */
+
+#define MAX_CODES 96
+
+struct code_set {
+	bool loaded;
+	int count;
+	char codes[MAX_CODES][40];
+};
+
+static struct code_set sectors, provinces, indicators;
+
+static bool code_in(const struct code_set *set, const char *code)
+{
+	if (!set->loaded)
+		return true;
+	for (int i = 0; i < set->count; i++)
+		if (strcmp(set->codes[i], code) == 0)
+			return true;
+	return false;
+}
+
+bool reference_sector_known(const char *code) { return code_in(&sectors, code); }
+bool reference_province_known(const char *slug) { return code_in(&provinces, slug); }
+bool reference_indicator_known(const char *code) { return code_in(&indicators, code); }
+
+static bool load_set(PGconn *pg, const char *sql, struct code_set *set, char *err, size_t err_size)
+{
+	PGresult *res = PQexec(pg, sql);
+	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) <= MAX_CODES;
+	for (int i = 0; ok && i < PQntuples(res); i++)
+		ok = (size_t)PQgetlength(res, i, 0) < sizeof set->codes[i];
+	if (ok) {
+		for (int i = 0; i < PQntuples(res); i++)
+			memcpy(set->codes[i], PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0) + 1);
+		set->count = PQntuples(res);
+		set->loaded = true;
+	} else {
+		snprintf(err, err_size, "reading reference codes: %s", PQerrorMessage(pg));
+	}
+	PQclear(res);
+	return ok;
+}
+
+bool reference_load(const char *conninfo, char *err, size_t err_size)
+{
+	PGconn *pg = PQconnectdb(conninfo);
+	bool ok = PQstatus(pg) == CONNECTION_OK;
+	if (!ok)
+		snprintf(err, err_size, "cannot connect to the database: %s", PQerrorMessage(pg));
+	ok = ok && load_set(pg, "SELECT code FROM sectors", &sectors, err, err_size) &&
+	     load_set(pg, "SELECT slug FROM provinces", &provinces, err, err_size) &&
+	     load_set(pg, "SELECT code FROM plan_indicators", &indicators, err, err_size);
+	if (ok) {
+		PGresult *res = PQexec(pg, "SELECT value FROM server_secrets WHERE name = 'cursor'");
+		ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+		if (ok)
+			query_set_cursor_key(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+		else
+			snprintf(err, err_size, "reading the cursor key: %s", PQerrorMessage(pg));
+		PQclear(res);
+	}
+	PQfinish(pg);
+	return ok;
+}
 
 const struct db_stmt reference_statements[] = {
 	[REFERENCE_PROVINCES] = {"reference_provinces",

@@ -2,6 +2,9 @@
 #ifndef MARKETPLACE_REFERENCE_H
 #define MARKETPLACE_REFERENCE_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "db.h"
 
 struct request;
@@ -9,6 +12,19 @@ struct request;
 void reference_provinces(struct request *r);
 void reference_sectors(struct request *r);
 void reference_plan_tasks(struct request *r);
+
+/*
+ * Loads, once at start and before the workers run, what never changes
+ * while the server runs: the codes of sectors, provinces and plan
+ * indicators (so that validation can name every unknown one at once) and
+ * the key that signs list cursors.  Synchronous; false with err when the
+ * database cannot be read, and then the *_known checks accept every code
+ * and the database's foreign keys answer instead.
+ */
+bool reference_load(const char *conninfo, char *err, size_t err_size);
+bool reference_sector_known(const char *code);
+bool reference_province_known(const char *slug);
+bool reference_indicator_known(const char *code);
 
 /* Statements, by index; the set ends with an entry without a name. */
 enum { REFERENCE_PROVINCES, REFERENCE_SECTORS, REFERENCE_PLAN_TASKS };

@@ -8,6 +8,8 @@
 
 #include "accounts.h"
 #include "audit.h"
+#include "listings.h"
+#include "moderation.h"
 #include "ops.h"
 #include "organizations.h"
 #include "reference.h"
@@ -27,6 +29,8 @@
 #define LOGIN_BODY (8 * 1024)
 #define NOTE_BODY (16 * 1024)
 #define PROFILE_BODY (64 * 1024)
+/* A listing: description and confidential text of 20,000 characters each, and the rest. */
+#define LISTING_BODY (256 * 1024)
 
 static const struct route table[] = {
 	{"GET", "/healthz", PUBLIC, ops_healthz, 0, NO_BODY},
@@ -45,13 +49,30 @@ static const struct route table[] = {
 	{"PATCH", "/api/v1/organizations/{id}", MEMBER, organizations_update, 0, PROFILE_BODY},
 	{"POST", "/api/v1/organizations/{id}/verify", ADMIN, organizations_verify, 0, NOTE_BODY},
 	{"GET", "/api/v1/audit", ADMIN, audit_list, 0, NO_BODY},
+	{"POST", "/api/v1/listings", MEMBER, listings_create, ROUTE_IDEMPOTENT, LISTING_BODY},
+	{"GET", "/api/v1/listings", OPTIONAL, listings_list, 0, NO_BODY},
+	{"GET", "/api/v1/listings/changes", PUBLIC, listings_changes, 0, NO_BODY},
+	{"GET", "/api/v1/listings/{id}", OPTIONAL, listings_get, 0, NO_BODY},
+	{"PATCH", "/api/v1/listings/{id}", MEMBER, listings_update, 0, LISTING_BODY},
+	{"DELETE", "/api/v1/listings/{id}", MEMBER, listings_delete, 0, NO_BODY},
+	{"POST", "/api/v1/listings/{id}/submit", MEMBER, listings_act, 0, NOTE_BODY},
+	{"POST", "/api/v1/listings/{id}/close", MEMBER, listings_act, 0, NOTE_BODY},
+	{"POST", "/api/v1/listings/{id}/renew", MEMBER, listings_act, 0, NOTE_BODY},
+	{"POST", "/api/v1/listings/{id}/approve", ADMIN, listings_act, 0, NOTE_BODY},
+	{"POST", "/api/v1/listings/{id}/reject", ADMIN, listings_act, 0, NOTE_BODY},
+	{"POST", "/api/v1/listings/{id}/suspend", ADMIN, listings_act, 0, NOTE_BODY},
+	{"POST", "/api/v1/listings/{id}/reinstate", ADMIN, listings_act, 0, NOTE_BODY},
+	{"GET", "/api/v1/moderation/queue", ADMIN, moderation_queue, 0, NO_BODY},
 };
 
 static const struct db_stmt *const statement_sets[] = {
 	ops_statements, reference_statements, accounts_statements, organizations_statements,
-	audit_statements, NULL,
+	audit_statements, listings_statements, moderation_statements, NULL,
 };
 
-static const struct http_app app = {table, sizeof table / sizeof table[0], statement_sets};
+/* Run by one worker every MARKETPLACE_MAINTENANCE_INTERVAL_MS. */
+static const struct db_stmt *const maintenance[] = {&listings_statements[LISTINGS_EXPIRE], NULL};
+
+static const struct http_app app = {table, sizeof table / sizeof table[0], statement_sets, maintenance};
 
 const struct http_app *routes_app(void) { return &app; }

@@ -33,6 +33,8 @@ const char config_usage[] =
 	"  --query-timeout MS        MARKETPLACE_QUERY_TIMEOUT_MS (default: 5000)\n"
 	"  --token-ttl DURATION      MARKETPLACE_TOKEN_TTL: seconds or 90m, 12h, 30d (default: 30d)\n"
 	"  --shutdown-timeout MS     MARKETPLACE_SHUTDOWN_TIMEOUT_MS (default: 10000)\n"
+	"  --maintenance-interval MS MARKETPLACE_MAINTENANCE_INTERVAL_MS: how often listings past their\n"
+	"                            expiry are expired (default: 60000)\n"
 	"  --trusted-proxies LIST    MARKETPLACE_TRUSTED_PROXIES: reverse proxies whose X-Forwarded-For\n"
 	"                            names the client, as addresses and CIDRs separated by commas or\n"
 	"                            spaces, e.g. 10.0.0.0/8,::1 (default: empty, none)\n"
@@ -75,6 +77,8 @@ static const struct option_spec options[] = {
 	OPT("--query-timeout", "MARKETPLACE_QUERY_TIMEOUT_MS", V_INT, query_timeout_ms, 10, 600000),
 	OPT("--token-ttl", "MARKETPLACE_TOKEN_TTL", V_DURATION, token_ttl_s, 60, 365 * 86400),
 	OPT("--shutdown-timeout", "MARKETPLACE_SHUTDOWN_TIMEOUT_MS", V_INT, shutdown_timeout_ms, 0, 600000),
+	OPT("--maintenance-interval", "MARKETPLACE_MAINTENANCE_INTERVAL_MS", V_INT, maintenance_interval_ms, 100,
+	    86400000),
 	OPT("--trusted-proxies", "MARKETPLACE_TRUSTED_PROXIES", V_PROXIES, trusted_proxies, 0, 0),
 	OPT("--max-connections", "MARKETPLACE_MAX_CONNECTIONS", V_INT, max_connections, 1, 1000000),
 	OPT("--max-connections-per-address", "MARKETPLACE_MAX_CONNECTIONS_PER_ADDRESS", V_INT,
@@ -205,6 +209,7 @@ static void set_defaults(struct config *cfg)
 	cfg->header_timeout_ms = 10000;
 	cfg->query_timeout_ms = 5000;
 	cfg->shutdown_timeout_ms = 10000;
+	cfg->maintenance_interval_ms = 60000;
 	cfg->token_ttl_s = 30 * 86400;
 	cfg->max_connections_per_address = 128;
 	cfg->body_budget_kb = 64 * 1024;

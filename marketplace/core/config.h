@@ -27,6 +27,7 @@ struct config {
 	int header_timeout_ms;          /* a request must arrive whole within this */
 	int query_timeout_ms;
 	int shutdown_timeout_ms;        /* in-flight requests get this long on SIGTERM */
+	int maintenance_interval_ms;    /* the application's timed statements (expiry) run this often */
 	int token_ttl_s;                /* lifetime of a login token */
 	struct trusted_proxies trusted_proxies; /* whose X-Forwarded-For is believed; empty: nobody's */
 	int max_connections;            /* open at once; 0: derived from the file limit at start */

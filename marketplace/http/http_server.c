@@ -203,6 +203,24 @@ static void on_sweep_tick(evutil_socket_t fd, short what, void *arg)
 	db_query(w->db, &idempotency_statements[IDEMPOTENCY_SWEEP], NULL, on_swept, NULL);
 }
 
+static void on_maintained(const struct db_result *result, void *arg)
+{
+	const struct db_stmt *stmt = arg;
+	if (result->status != DB_OK && result->status != DB_UNAVAILABLE)
+		log_msg(LOG_WARN, NULL, "maintenance statement %s failed", stmt->name);
+}
+
+/* The application's timed statements (listing expiry, ...): idempotent
+ * SQL, so several instances running them at once is harmless. */
+static void on_maintenance_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct worker *w = arg;
+	for (const struct db_stmt *const *s = w->app->maintenance; s != NULL && *s != NULL; s++)
+		db_query(w->db, *s, NULL, on_maintained, (void *)*s);
+}
+
 /* For idle workers: connections come and go without requests. */
 static void on_pools_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -290,7 +308,8 @@ static void close_pools(struct worker *w)
 	if (w->inflight > 0)
 		log_msg(LOG_WARN, NULL, "worker %d stopping with %ld requests unfinished", w->index,
 			w->inflight);
-	free_event(&w->sweep_timer); /* both use the pools */
+	free_event(&w->sweep_timer); /* these use the pools */
+	free_event(&w->maintenance_timer);
 	free_event(&w->pools_timer);
 	metrics_watch_pools(w->metrics, NULL, NULL);
 	if (w->db_read != w->db)
@@ -406,7 +425,11 @@ static bool worker_init(struct worker *w, int index, const struct config *cfg,
 	if (index == 0) {
 		static const struct timeval every = {SWEEP_INTERVAL_S, 0};
 		w->sweep_timer = event_new(w->base, -1, EV_PERSIST, on_sweep_tick, w);
-		if (w->sweep_timer == NULL || event_add(w->sweep_timer, &every) != 0) {
+		const struct timeval maintenance_every = {cfg->maintenance_interval_ms / 1000,
+							  (cfg->maintenance_interval_ms % 1000) * 1000};
+		w->maintenance_timer = event_new(w->base, -1, EV_PERSIST, on_maintenance_tick, w);
+		if (w->sweep_timer == NULL || event_add(w->sweep_timer, &every) != 0 ||
+		    w->maintenance_timer == NULL || event_add(w->maintenance_timer, &maintenance_every) != 0) {
 			log_msg(LOG_ERROR, NULL, "out of memory starting worker %d", index);
 			return false;
 		}
@@ -422,6 +445,7 @@ static void worker_cleanup(struct worker *w)
 {
 	free_event(&w->drain_timer);
 	free_event(&w->sweep_timer);
+	free_event(&w->maintenance_timer);
 	free_event(&w->pools_timer);
 	free_event(&w->accept_resume);
 	if (w->metrics != NULL)

@@ -16,6 +16,9 @@ struct http_app {
 	/* The statements its handlers run, prepared on every connection: a
 	 * NULL-terminated list of sets, each ending with an entry without a name. */
 	const struct db_stmt *const *statement_sets;
+	/* Statements without parameters that worker 0 runs every
+	 * MARKETPLACE_MAINTENANCE_INTERVAL_MS (NULL-terminated; may be NULL). */
+	const struct db_stmt *const *maintenance;
 };
 
 /*

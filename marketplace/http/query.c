@@ -4,6 +4,9 @@
 #include <sys/queue.h>
 
 #include <event2/http.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +33,7 @@ bool parse_limit(const char *text, int *limit)
 	return true;
 }
 
-bool cursor_encode(const char *text, char *out, size_t out_size)
+static bool b64url_encode(const char *text, char *out, size_t out_size)
 {
 	size_t len = strlen(text), o = 0;
 	for (size_t i = 0; i < len; i += 3) {
@@ -52,12 +55,12 @@ bool cursor_encode(const char *text, char *out, size_t out_size)
 	return true;
 }
 
-bool cursor_decode(const char *encoded, char *out, size_t out_size)
+static bool b64url_decode(const char *encoded, size_t len, char *out, size_t out_size)
 {
 	size_t o = 0;
 	unsigned v = 0;
 	int bits = 0;
-	for (const char *p = encoded; *p; p++) {
+	for (const char *p = encoded; p < encoded + len; p++) {
 		const char *at = strchr(b64url, *p);
 		if (at == NULL)
 			return false;
@@ -73,6 +76,61 @@ bool cursor_decode(const char *encoded, char *out, size_t out_size)
 	}
 	out[o] = '\0';
 	return o > 0;
+}
+
+/*
+ * A cursor is base64url(keys) "." hex(first 16 bytes of HMAC-SHA256(key,
+ * keys)): opaque to clients, and one they altered or made up is refused
+ * before its keys reach a query.
+ */
+static unsigned char cursor_key[64];
+static size_t cursor_key_len;
+
+void query_set_cursor_key(const void *key, size_t len)
+{
+	cursor_key_len = len < sizeof cursor_key ? len : sizeof cursor_key;
+	memcpy(cursor_key, key, cursor_key_len);
+}
+
+#define MAC_HEX 32
+
+static bool cursor_mac(const char *text, char hex[MAC_HEX + 1])
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int mac_len = 0;
+	if (HMAC(EVP_sha256(), cursor_key, (int)cursor_key_len, (const unsigned char *)text, strlen(text), mac,
+		 &mac_len) == NULL || mac_len < MAC_HEX / 2)
+		return false;
+	for (int i = 0; i < MAC_HEX / 2; i++)
+		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+	return true;
+}
+
+bool cursor_encode(const char *text, char *out, size_t out_size)
+{
+	char mac[MAC_HEX + 1];
+	if (!b64url_encode(text, out, out_size) || !cursor_mac(text, mac))
+		return false;
+	size_t used = strlen(out);
+	if (used + 1 + MAC_HEX + 1 > out_size)
+		return false;
+	out[used] = '.';
+	memcpy(out + used + 1, mac, MAC_HEX + 1);
+	return true;
+}
+
+bool cursor_decode(const char *encoded, char *out, size_t out_size)
+{
+	const char *dot = strrchr(encoded, '.');
+	char mac[MAC_HEX + 1];
+	if (dot == NULL || strlen(dot + 1) != MAC_HEX ||
+	    !b64url_decode(encoded, (size_t)(dot - encoded), out, out_size) || !cursor_mac(out, mac) ||
+	    CRYPTO_memcmp(mac, dot + 1, MAC_HEX) != 0) {
+		if (out_size > 0)
+			out[0] = '\0';
+		return false;
+	}
+	return true;
 }
 
 bool query_parse(struct request *r, const char *const *allowed, struct query *q)

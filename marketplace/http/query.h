@@ -30,8 +30,15 @@ const char *query_get(const struct query *q, const char *name);
 
 /* Pure helpers, for unit tests and for writing next_cursor. */
 bool parse_limit(const char *text, int *limit);
-/* base64url of text (no padding) into out; false when out is too small. */
+/*
+ * A signed, opaque cursor for text into out (false when out is too small),
+ * and back: false for anything cursor_encode did not write with this key.
+ */
 bool cursor_encode(const char *text, char *out, size_t out_size);
 bool cursor_decode(const char *encoded, char *out, size_t out_size);
+
+/* The key cursors are signed with, shared by every instance (the database
+ * keeps it); set once at start, before the workers run. */
+void query_set_cursor_key(const void *key, size_t len);
 
 #endif

@@ -163,7 +163,7 @@ void respond_page(struct request *r, const struct db_result *result, int limit)
 	}
 	json_out_puts(&o, "],\"next_cursor\":");
 	if (rows > limit) {
-		char key[160] = "", cursor[224];
+		char key[160] = "", cursor[288];
 		for (int col = 0; col < last_col; col++) {
 			if (col)
 				strncat(key, "|", sizeof key - strlen(key) - 1);

@@ -131,6 +131,94 @@ const char *validate_enum(struct validation *v, json_t *obj, const char *field, 
 	return NULL;
 }
 
+/* A text value of rule (the member `field` of obj, present and not null), or NULL. */
+static const char *rule_text(struct validation *v, json_t *obj, const char *field,
+			     const struct field_rule *rule)
+{
+	const char *s = rule->choices != NULL ? validate_enum(v, obj, field, true, rule->choices)
+					      : validate_string(v, obj, field, true, rule->min, rule->max);
+	if (s != NULL && rule->check != NULL && !rule->check(s)) {
+		validate_error(v, field, rule->check_message);
+		s = NULL;
+	}
+	return s;
+}
+
+static json_t *rule_list(struct validation *v, json_t *value, const struct field_rule *rule)
+{
+	char message[64];
+	if (!json_is_array(value)) {
+		validate_error(v, rule->name, "must be an array of strings");
+		return NULL;
+	}
+	if (json_array_size(value) > rule->items_max) {
+		snprintf(message, sizeof message, "must have at most %zu items", rule->items_max);
+		validate_error(v, rule->name, message);
+		return NULL;
+	}
+	json_t *out = json_array();
+	size_t i, errors = json_array_size(v->errors);
+	json_t *item;
+	json_array_foreach(value, i, item) {
+		/* Each item is checked as a member named after the list, so that
+		 * its messages name the field the client sent. */
+		json_t *holder = json_pack("{sO}", rule->name, item);
+		const char *s = holder != NULL ? rule_text(v, holder, rule->name, rule) : NULL;
+		bool repeated = false;
+		for (size_t j = 0; s != NULL && j < json_array_size(out) && !repeated; j++)
+			repeated = strcmp(json_string_value(json_array_get(out, j)), s) == 0;
+		if (repeated)
+			validate_error(v, rule->name, "must not repeat an item");
+		else if (s != NULL)
+			json_array_append_new(out, json_string(s));
+		json_decref(holder);
+		if (json_array_size(v->errors) > errors)
+			break; /* one message per list is enough */
+	}
+	return out;
+}
+
+/* The valid value of a present, non-null member, as a new reference; NULL with errors otherwise. */
+static json_t *rule_value(struct validation *v, json_t *obj, json_t *value, const struct field_rule *rule)
+{
+	char message[96];
+	switch (rule->type) {
+	case FIELD_INTEGER:
+		if (!json_is_integer(value) || json_integer_value(value) < (json_int_t)rule->min ||
+		    json_integer_value(value) > (json_int_t)rule->max) {
+			snprintf(message, sizeof message, "must be an integer from %zu to %zu", rule->min, rule->max);
+			validate_error(v, rule->name, message);
+			return NULL;
+		}
+		return json_incref(value);
+	case FIELD_BOOLEAN:
+		if (!json_is_boolean(value)) {
+			validate_error(v, rule->name, "must be true or false");
+			return NULL;
+		}
+		return json_incref(value);
+	case FIELD_TEXT_LIST:
+		return rule_list(v, value, rule);
+	case FIELD_OBJECT: {
+		if (!json_is_object(value)) {
+			validate_error(v, rule->name, "must be an object");
+			return NULL;
+		}
+		char prefix[128];
+		snprintf(prefix, sizeof prefix, "%s%s.", v->prefix, rule->name);
+		const char *outer = v->prefix;
+		v->prefix = prefix;
+		json_t *out = validate_fields(v, value, rule->members, FIELDS_CREATE);
+		v->prefix = outer;
+		return out;
+	}
+	case FIELD_TEXT:
+		break;
+	}
+	const char *s = rule_text(v, obj, rule->name, rule);
+	return s != NULL ? json_string(s) : NULL;
+}
+
 json_t *validate_fields(struct validation *v, json_t *obj, const struct field_rule *rules,
 			enum field_mode mode)
 {
@@ -146,25 +234,20 @@ json_t *validate_fields(struct validation *v, json_t *obj, const struct field_ru
 	}
 	for (const struct field_rule *rule = rules; rule->name != NULL; rule++) {
 		value = json_object_get(obj, rule->name);
-		if (mode == FIELDS_UPDATE && value == NULL)
-			continue;
-		if (mode == FIELDS_UPDATE && json_is_null(value)) {
-			if (rule->flags & FIELD_NULLABLE)
-				json_object_set_new(out, rule->name, json_null());
-			else
-				validate_error(v, rule->name, "cannot be removed");
+		if (value == NULL || json_is_null(value)) {
+			if (mode == FIELDS_UPDATE && value != NULL) {
+				if (rule->flags & FIELD_NULLABLE)
+					json_object_set_new(out, rule->name, json_null());
+				else
+					validate_error(v, rule->name, "cannot be removed");
+			} else if (mode == FIELDS_CREATE && (rule->flags & FIELD_REQUIRED)) {
+				validate_error(v, rule->name, "is required");
+			}
 			continue;
 		}
-		bool required = mode == FIELDS_UPDATE || (rule->flags & FIELD_REQUIRED);
-		const char *s = rule->choices != NULL
-					? validate_enum(v, obj, rule->name, required, rule->choices)
-					: validate_string(v, obj, rule->name, required, rule->min, rule->max);
-		if (s != NULL && rule->check != NULL && !rule->check(s)) {
-			validate_error(v, rule->name, rule->check_message);
-			s = NULL;
-		}
-		if (s != NULL)
-			json_object_set_new(out, rule->name, json_string(s));
+		json_t *valid = rule_value(v, obj, value, rule);
+		if (valid != NULL)
+			json_object_set_new(out, rule->name, valid);
 	}
 	return out;
 }
@@ -224,4 +307,37 @@ bool valid_uuid(const char *text)
 			return false;
 	}
 	return true;
+}
+
+static bool digits(const char *s, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+bool valid_rfc3339(const char *t)
+{
+	/* 2026-11-28T06:47:45 */
+	if (strlen(t) < 20 || !digits(t, 4) || t[4] != '-' || !digits(t + 5, 2) || t[7] != '-' ||
+	    !digits(t + 8, 2) || (t[10] != 'T' && t[10] != 't') || !digits(t + 11, 2) || t[13] != ':' ||
+	    !digits(t + 14, 2) || t[16] != ':' || !digits(t + 17, 2))
+		return false;
+	int month = (t[5] - '0') * 10 + t[6] - '0', day = (t[8] - '0') * 10 + t[9] - '0';
+	int hour = (t[11] - '0') * 10 + t[12] - '0', minute = (t[14] - '0') * 10 + t[15] - '0';
+	int second = (t[17] - '0') * 10 + t[18] - '0';
+	if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59)
+		return false;
+	const char *p = t + 19;
+	if (*p == '.') {
+		size_t n = strspn(p + 1, "0123456789");
+		if (n == 0 || n > 9)
+			return false;
+		p += 1 + n;
+	}
+	if ((p[0] == 'Z' || p[0] == 'z') && p[1] == '\0')
+		return true;
+	return (p[0] == '+' || p[0] == '-') && digits(p + 1, 2) && p[3] == ':' && digits(p + 4, 2) &&
+	       p[6] == '\0' && (p[1] - '0') * 10 + p[2] - '0' <= 23 && (p[4] - '0') * 10 + p[5] - '0' <= 59;
 }

@@ -53,11 +53,19 @@ const char *validate_enum(struct validation *v, json_t *obj, const char *field, 
 
 /*
  * The field rules of an entity, in one table shared by its create and its
- * update.  A rule's value is a string of min..max characters, or one of
- * `choices`, then passes `check` (with check_message when it fails).
+ * update.  A text rule's value is a string of min..max characters, or one
+ * of `choices`, then passes `check` (with check_message when it fails).
  */
 #define FIELD_REQUIRED 1u  /* on create */
 #define FIELD_NULLABLE 2u  /* may be absent on create, or set to null (removed) by an update */
+
+enum field_type {
+	FIELD_TEXT,      /* as above */
+	FIELD_INTEGER,   /* a JSON integer in min..max */
+	FIELD_BOOLEAN,
+	FIELD_TEXT_LIST, /* an array of at most items_max distinct texts, each as FIELD_TEXT */
+	FIELD_OBJECT,    /* an object whose members follow `members` (all of it, create mode) */
+};
 
 struct field_rule {
 	const char *name;
@@ -66,6 +74,9 @@ struct field_rule {
 	const char *const *choices;     /* NULL-terminated, or NULL for free text */
 	bool (*check)(const char *value);
 	const char *check_message;
+	enum field_type type;
+	size_t items_max;                  /* FIELD_TEXT_LIST */
+	const struct field_rule *members;  /* FIELD_OBJECT */
 };
 
 enum field_mode { FIELDS_CREATE, FIELDS_UPDATE };
@@ -82,6 +93,8 @@ json_t *validate_fields(struct validation *v, json_t *obj, const struct field_ru
 bool valid_email(const char *email);
 bool valid_tax_code(const char *tax_code);
 bool valid_uuid(const char *text);
+/* An RFC 3339 date-time with a time zone: 2026-11-28T06:47:45Z, ...+07:00. */
+bool valid_rfc3339(const char *text);
 /* An absolute http:// or https:// address with a host (no javascript:, data:, ...). */
 bool valid_web_address(const char *text);
 size_t utf8_length(const char *s);

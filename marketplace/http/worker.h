@@ -33,6 +33,7 @@ struct worker {
 	struct event *shutdown_ev;
 	struct event *drain_timer;
 	struct event *sweep_timer; /* worker 0 only: removes expired idempotency keys */
+	struct event *maintenance_timer; /* worker 0 only: the application's timed statements */
 	struct event *pools_timer; /* refreshes the pools' figures in metrics */
 	struct event *accept_resume; /* listening again after accept() ran out of descriptors */
 	long inflight;            /* requests awaiting their reply; this thread only */

@@ -40,14 +40,14 @@
 
 /* accounts.c's top-level members, as rules (its validate_email is 3..254 + valid_email). */
 static const struct field_rule register_rules[] = {
-	{"email", FIELD_REQUIRED, 3, 254, NULL, valid_email, "is not a valid email address"},
-	{"password", FIELD_REQUIRED, 10, 1024, NULL, NULL, NULL},
-	{"display_name", FIELD_REQUIRED, 1, 200, NULL, NULL, NULL},
+	{"email", FIELD_REQUIRED, 3, 254, NULL, valid_email, "is not a valid email address", FIELD_TEXT, 0, NULL},
+	{"password", FIELD_REQUIRED, 10, 1024, NULL, NULL, NULL, FIELD_TEXT, 0, NULL},
+	{"display_name", FIELD_REQUIRED, 1, 200, NULL, NULL, NULL, FIELD_TEXT, 0, NULL},
 	{0},
 };
 static const struct field_rule login_rules[] = {
-	{"email", FIELD_REQUIRED, 3, 254, NULL, valid_email, "is not a valid email address"},
-	{"password", FIELD_REQUIRED, 1, 1024, NULL, NULL, NULL},
+	{"email", FIELD_REQUIRED, 3, 254, NULL, valid_email, "is not a valid email address", FIELD_TEXT, 0, NULL},
+	{"password", FIELD_REQUIRED, 1, 1024, NULL, NULL, NULL, FIELD_TEXT, 0, NULL},
 	{0},
 };
 

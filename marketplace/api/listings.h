@@ -1,0 +1,50 @@
+/*
+ * Listings: technology and equipment offers and demands, their lifecycle
+ * (the transition table of migration 0007, which the database enforces),
+ * search, and the public changes feed.  What a caller may see of a
+ * listing is decided once, by listing_json() in SQL.
+ */
+#ifndef MARKETPLACE_LISTINGS_H
+#define MARKETPLACE_LISTINGS_H
+
+#include <jansson.h>
+
+#include "db.h"
+
+struct request;
+struct query;
+
+void listings_create(struct request *r);
+void listings_list(struct request *r);
+void listings_get(struct request *r);
+void listings_update(struct request *r);
+void listings_delete(struct request *r);
+/* POST /listings/{id}/<action>: the action is the route's last segment. */
+void listings_act(struct request *r);
+void listings_changes(struct request *r);
+
+/* The query names GET /listings filters by (NULL-terminated). */
+extern const char *const listing_filter_names[];
+
+/*
+ * The filters of q as a new JSON object of strings (caller owns), the
+ * form listing_meets() reads in SQL and saved searches store; NULL with
+ * *error set (a static message) when a value is not valid.
+ */
+json_t *listing_filters(const struct query *q, const char **error);
+
+enum {
+	LISTINGS_CREATE,
+	LISTINGS_GET,
+	LISTINGS_EDIT,
+	LISTINGS_DELETE,
+	LISTINGS_TRANSITION,
+	LISTINGS_SEARCH_NEWEST,
+	LISTINGS_SEARCH_PRICE,
+	LISTINGS_SEARCH_RELEVANCE,
+	LISTINGS_CHANGES,
+	LISTINGS_EXPIRE,
+};
+extern const struct db_stmt listings_statements[];
+
+#endif

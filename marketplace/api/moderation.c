@@ -1,0 +1,47 @@
+/* GET /moderation/queue: one list, oldest first, over every kind of pending decision. */
+#include "moderation.h"
+
+#include <string.h>
+
+#include "problem.h"
+#include "query.h"
+#include "request.h"
+#include "respond.h"
+#include "validate.h"
+
+#define UTC_MICROS "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
+
+/* Each item: {type, id, since, and the listing or the organisation as an administrator sees it}. */
+const struct db_stmt moderation_statements[] = {
+	[MODERATION_QUEUE] = {"moderation_queue",
+	"SELECT to_char(since AT TIME ZONE 'UTC', " UTC_MICROS "), id, item::text FROM ("
+	"  SELECT l.status_at AS since, l.id, jsonb_build_object('type', 'listing', 'id', l.id,"
+	"   'since', rfc3339(l.status_at), 'listing', listing_json(l, NULL, true)) AS item"
+	"  FROM listings l WHERE l.status = 'pending_review'"
+	"   AND ($1::timestamptz IS NULL OR (l.status_at, l.id) > ($1::timestamptz, $2::uuid))"
+	"  UNION ALL"
+	"  SELECT o.created_at, o.id, jsonb_build_object('type', 'organization', 'id', o.id,"
+	"   'since', rfc3339(o.created_at), 'organization', organization_json(o))"
+	"  FROM organizations o WHERE o.verified_at IS NULL"
+	"   AND ($1::timestamptz IS NULL OR (o.created_at, o.id) > ($1::timestamptz, $2::uuid))"
+	" ) q ORDER BY since, id LIMIT $3::int",
+	3},
+	{0},
+};
+
+void moderation_queue(struct request *r)
+{
+	struct query q;
+	if (!query_parse(r, (const char *const[]){NULL}, &q))
+		return;
+	char *sep = q.cursor[0] ? strchr(q.cursor, '|') : NULL;
+	if (sep != NULL)
+		*sep = '\0';
+	if (q.cursor[0] && (sep == NULL || !valid_uuid(sep + 1))) {
+		problem_reply(r, 400, "cursor is not one this server handed out.");
+	} else {
+		const char *params[3] = {q.cursor[0] ? q.cursor : NULL, sep ? sep + 1 : NULL};
+		respond_page_query(r, request_db(r), &moderation_statements[MODERATION_QUEUE], params, q.limit);
+	}
+	query_free(&q);
+}
