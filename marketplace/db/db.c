@@ -565,6 +565,14 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Notices (a word too long to index, ...) go to the log as JSON lines,
+ * not to stderr as libpq's default writes them. */
+static void log_notice(void *arg, const char *message)
+{
+	(void)arg;
+	log_msg(LOG_DEBUG, NULL, "database notice: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 static void conn_start(struct conn *c)
 {
 	c->pg = PQconnectStartParams(c->pool->keywords, c->pool->values, 0);
@@ -574,6 +582,7 @@ static void conn_start(struct conn *c)
 		conn_broken(c, DB_UNAVAILABLE, c->pg ? PQerrorMessage(c->pg) : "out of memory");
 		return;
 	}
+	PQsetNoticeProcessor(c->pg, log_notice, NULL);
 	timer_in_ms(c->timer, CONNECT_TIMEOUT_MS);
 	/* libpq's first step after PQconnectStart is to wait for writability. */
 	if (!conn_arm(c, EV_WRITE))

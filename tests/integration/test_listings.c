@@ -748,10 +748,10 @@ START_TEST(test_visibility)
 	/* By id: published to all; the rest to the owner and admins only. */
 	for (size_t i = 0; i < 5; i++) {
 		bool pub = strcmp(states[i], "published") == 0;
-		get_listing(NULL, l[i].id, pub ? 200 : 404);
-		get_listing(b.token, l[i].id, pub ? 200 : 404);
-		get_listing(NULL, l[i].ref, pub ? 200 : 404);
-		get_listing(b.token, l[i].ref, pub ? 200 : 404);
+		json_decref(get_listing(NULL, l[i].id, pub ? 200 : 404));
+		json_decref(get_listing(b.token, l[i].id, pub ? 200 : 404));
+		json_decref(get_listing(NULL, l[i].ref, pub ? 200 : 404));
+		json_decref(get_listing(b.token, l[i].ref, pub ? 200 : 404));
 		assert_status(a.token, l[i].id, states[i]);
 		assert_status(admin.token, l[i].id, states[i]);
 		assert_status(admin.token, l[i].ref, states[i]);
@@ -1045,7 +1045,8 @@ START_TEST(test_validation)
 
 	/* Nothing refused was stored: three listings made it. */
 	PGconn *pg = it_pg_connect(it_db_url());
-	ck_assert_int_eq(api_sql_long(pg, "SELECT count(*) FROM listings WHERE organization_id = $1 AND title <> 'Độ dài'",
+	ck_assert_int_eq(api_sql_long(pg, "SELECT count(*) FROM listings WHERE organization_id = $1 AND title <> 'Độ dài'"
+				      " AND title NOT LIKE 'ệệệ%'",
 				      a.org_id, NULL),
 			 3);
 	PQfinish(pg);
