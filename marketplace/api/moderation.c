@@ -7,16 +7,19 @@
 
 #define UTC_MICROS "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
 
-/* Each item: {type, id, since, and the listing or the organisation as an administrator sees it}. */
+/* Each item: {type, id, title (a listing's, an organisation's name), since, and the listing or
+ * the organisation as an administrator sees it}. */
 const struct db_stmt moderation_statements[] = {
 	[MODERATION_QUEUE] = {"moderation_queue",
 	"SELECT to_char(since AT TIME ZONE 'UTC', " UTC_MICROS "), id, item::text FROM ("
 	"  SELECT l.status_at AS since, l.id, jsonb_build_object('type', 'listing', 'id', l.id,"
+	"   'title', l.title,"
 	"   'since', rfc3339(l.status_at), 'listing', listing_json(l, NULL, true)) AS item"
 	"  FROM listings l WHERE l.status = 'pending_review'"
 	"   AND ($1::timestamptz IS NULL OR (l.status_at, l.id) > ($1::timestamptz, $2::uuid))"
 	"  UNION ALL"
 	"  SELECT o.created_at, o.id, jsonb_build_object('type', 'organization', 'id', o.id,"
+	"   'title', o.name,"
 	"   'since', rfc3339(o.created_at), 'organization', organization_json(o))"
 	"  FROM organizations o WHERE o.verified_at IS NULL"
 	"   AND ($1::timestamptz IS NULL OR (o.created_at, o.id) > ($1::timestamptz, $2::uuid))"
