@@ -103,6 +103,8 @@ CREATE TABLE listings (
     status_reason text CHECK (char_length(status_reason) <= 2000),
     -- When the listing entered its status: the moderation queue's order.
     status_at timestamptz NOT NULL DEFAULT now(),
+    -- When the organisation was told that its publication ends within a week.
+    expiry_warned_at timestamptz,
     published_at timestamptz,
     -- The time "newest" sorts by: the last publication, else the creation.
     listed_at timestamptz NOT NULL DEFAULT now(),
@@ -207,7 +209,7 @@ CREATE TABLE notifications (
     user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     kind text NOT NULL CHECK (kind IN (
         'listing_approved', 'listing_rejected', 'listing_suspended', 'listing_reinstated',
-        'listing_expired', 'organization_verified', 'saved_search_match')),
+        'listing_expiring', 'listing_expired', 'organization_verified', 'saved_search_match')),
     message text NOT NULL,
     listing_id uuid REFERENCES listings (id) ON DELETE CASCADE,
     data jsonb NOT NULL DEFAULT '{}',
@@ -307,8 +309,13 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER listings_record_change AFTER INSERT OR UPDATE ON listings
+CREATE TRIGGER listings_record_change AFTER INSERT ON listings
     FOR EACH ROW EXECUTE FUNCTION listings_record_change();
+-- Every change of what a listing says or where it stands bumps its version;
+-- bookkeeping (the expiry warning) does not, and is no change to publish.
+CREATE TRIGGER listings_record_update AFTER UPDATE ON listings
+    FOR EACH ROW WHEN (OLD.version IS DISTINCT FROM NEW.version)
+    EXECUTE FUNCTION listings_record_change();
 
 -- ------------------------------------------------------------ writes
 
@@ -368,6 +375,9 @@ CREATE FUNCTION listing_notice(kind text, l listings, reason text) RETURNS text 
         WHEN 'listing_rejected' THEN format('Tin %s "%s" bị từ chối: %s', l.ref, l.title, reason)
         WHEN 'listing_suspended' THEN format('Tin %s "%s" bị tạm ngừng: %s', l.ref, l.title, reason)
         WHEN 'listing_reinstated' THEN format('Tin %s "%s" đã được công bố lại.', l.ref, l.title)
+        WHEN 'listing_expiring' THEN format('Tin %s "%s" sẽ hết hạn vào %s; gia hạn khi hết hạn để công bố lại.',
+                                            l.ref, l.title,
+                                            to_char(l.expires_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'DD/MM/YYYY'))
         WHEN 'listing_expired' THEN format('Tin %s "%s" đã hết hạn; gia hạn để công bố lại.', l.ref, l.title)
         WHEN 'saved_search_match' THEN format('Tin mới %s "%s" phù hợp với tìm kiếm đã lưu.', l.ref, l.title)
     END
@@ -434,6 +444,7 @@ BEGIN
         listed_at = CASE WHEN p_action = 'approve' THEN now() ELSE x.listed_at END,
         expires_at = CASE WHEN p_action = 'approve' AND (x.expires_at IS NULL OR x.expires_at <= now())
                           THEN now() + interval '180 days' ELSE x.expires_at END,
+        expiry_warned_at = CASE WHEN p_action = 'approve' THEN NULL ELSE x.expiry_warned_at END,
         version = x.version + 1, updated_at = now()
      WHERE x.id = l.id RETURNING * INTO n;
     PERFORM listing_after_transition(l, n, p_action, p_user, p_reason, p_request);
@@ -593,6 +604,25 @@ BEGIN
         UPDATE listings x SET status = 'expired', status_at = now(), version = x.version + 1, updated_at = now()
          WHERE x.id = l.id RETURNING * INTO n;
         PERFORM listing_after_transition(l, n, 'expire', NULL, NULL, 'expiry-timer');
+        done := done + 1;
+    END LOOP;
+    RETURN done;
+END
+$$;
+
+-- The week's warning before a publication ends: once per publication.
+CREATE FUNCTION listings_warn_expiring(batch integer) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    l listings;
+    done integer := 0;
+BEGIN
+    FOR l IN SELECT * FROM listings x WHERE x.status = 'published' AND x.expiry_warned_at IS NULL
+                AND x.expires_at <= now() + interval '7 days'
+              ORDER BY x.expires_at LIMIT batch FOR UPDATE SKIP LOCKED
+    LOOP
+        UPDATE listings x SET expiry_warned_at = now() WHERE x.id = l.id;
+        PERFORM notify_organization(l.organization_id, 'listing_expiring', listing_notice('listing_expiring', l, NULL),
+                                    l.id, jsonb_build_object('ref', l.ref, 'expires_at', rfc3339(l.expires_at)));
         done := done + 1;
     END LOOP;
     RETURN done;

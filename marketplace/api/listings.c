@@ -75,6 +75,7 @@ const struct db_stmt listings_statements[] = {
 	2},
 
 	[LISTINGS_EXPIRE] = {"listings_expire", "SELECT listings_expire(500)", 0},
+	[LISTINGS_WARN_EXPIRING] = {"listings_warn_expiring", "SELECT listings_warn_expiring(500)", 0},
 	{0},
 };
 

@@ -45,6 +45,7 @@ enum {
 	LISTINGS_SEARCH_RELEVANCE,
 	LISTINGS_CHANGES,
 	LISTINGS_EXPIRE,
+	LISTINGS_WARN_EXPIRING,
 };
 extern const struct db_stmt listings_statements[];
 

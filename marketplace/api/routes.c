@@ -80,7 +80,8 @@ static const struct db_stmt *const statement_sets[] = {
 };
 
 /* Run by one worker every MARKETPLACE_MAINTENANCE_INTERVAL_MS. */
-static const struct db_stmt *const maintenance[] = {&listings_statements[LISTINGS_EXPIRE], NULL};
+static const struct db_stmt *const maintenance[] = {&listings_statements[LISTINGS_EXPIRE],
+						   &listings_statements[LISTINGS_WARN_EXPIRING], NULL};
 
 static const struct http_app app = {table, sizeof table / sizeof table[0], statement_sets, maintenance};
 

@@ -531,6 +531,26 @@ START_TEST(test_lifecycle)
 	act_to(a.token, m.id, "submit", NULL, "pending_review");
 	act_to(admin.token, m.id, "approve", NULL, "published");
 
+	/* A week before it ends, the organisation is warned once, and the
+	 * warning is no change for the feed (the version stays). */
+	PGconn *pg = it_pg_connect(it_db_url());
+	long version = version_of(m.id);
+	ck_assert_int_eq(api_sql_exec(pg, "UPDATE listings SET expires_at = now() + interval '3 days' WHERE id = $1",
+				      m.id, NULL),
+			 1);
+	double until = it_now() + 10;
+	while (api_sql_long(pg, "SELECT count(*) FROM notifications WHERE listing_id = $1 AND kind = 'listing_expiring'",
+			    m.id, NULL) == 0 && it_now() < until)
+		it_sleep_ms(100);
+	assert_notified(&a, "listing_expiring", m.id);
+	it_sleep_ms(600); /* three more ticks of the timer */
+	ck_assert_int_eq(api_sql_long(pg, "SELECT count(*) FROM notifications WHERE listing_id = $1"
+					  " AND kind = 'listing_expiring' AND user_id = $2",
+				      m.id, a.user_id),
+			 1);
+	ck_assert_int_eq(version_of(m.id), version);
+	PQfinish(pg);
+
 	/* Expiry by the timer, then renew. */
 	expire_by_timer(a.token, m.id);
 	get_listing(NULL, m.id, 404);

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The exchange's read paths under load, on N seeded listings (release
+# build, its own PostgreSQL and server): a listing by id (random ids), a
+# search with q and two filters, and the third page of a filtered list,
+# each with wrk -t2 -c64 after a warm-up; the median of RUNS runs of
+# requests/second, p50, p95 and p99 latency, and errors.
+#   scripts/bench-listings.sh              (LISTINGS=100000 RUNS=3 DURATION=10)
+#   LISTINGS=1000000 scripts/bench-listings.sh
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+LISTINGS=${LISTINGS:-100000}
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-64}
+PORT=${BENCH_PORT:-18081}
+PG_PORT=${BENCH_PG_PORT:-55435}
+
+install_packages "${BUILD_PACKAGES[@]}" wrk postgresql-contrib jq
+build "$ROOT/build" -DCMAKE_BUILD_TYPE=Release -DMARKETPLACE_BUILD_TESTS=OFF >/dev/null
+
+data=$(pg_data_dir "bench-listings-pg")
+url=$(pg_start "$data" "$PG_PORT")
+server=
+work=$(mktemp -d)
+cleanup() {
+	[ -n "$server" ] && kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null
+	pg_stop "$data"
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+have=$(as_pg_user "$(pg_bindir)/psql" "$url" -XAtc "SELECT count(*) FROM listings" 2>/dev/null || echo 0)
+if [ "$have" -lt "$LISTINGS" ]; then
+	echo "==> seeding $((LISTINGS - have)) listings (the cluster in $data keeps them for the next run)"
+	time MARKETPLACE_DATABASE_URL=$url "$ROOT/build/marketplace" seed-demo --listings "$((LISTINGS - have))"
+	as_pg_user "$(pg_bindir)/psql" "$url" -Xqc "VACUUM ANALYZE listings"
+fi
+as_pg_user "$(pg_bindir)/psql" "$url" -XAtc \
+	"SELECT id FROM listings WHERE status = 'published' ORDER BY random() LIMIT 10000" >"$work/ids"
+
+MARKETPLACE_DATABASE_URL=$url MARKETPLACE_LISTEN=127.0.0.1:$PORT MARKETPLACE_LOG=warn \
+	"$ROOT/build/marketplace" serve &
+server=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+
+base="http://127.0.0.1:$PORT/api/v1/listings"
+search="$base?q=s%E1%BA%A5y&kind=technology_offer&province=quang-tri"
+list="$base?kind=equipment_offer&sector=2&limit=20"
+cursor=$(curl -fs "$list" | jq -r .next_cursor)
+cursor=$(curl -fs "$list&cursor=$cursor" | jq -r .next_cursor)
+third="$list&cursor=$cursor"
+echo "search: $(curl -fs "$search&limit=100" | jq '.items | length') items on its first page of 100"
+
+run() { # name url [ids]
+	BENCH_IDS=${3:-} wrk -t2 -c"$CONNECTIONS" -d2s -s "$ROOT/scripts/bench/latency.lua" "$2" >/dev/null
+	BENCH_IDS=${3:-} wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "$ROOT/scripts/bench/latency.lua" "$2" |
+		awk -v name="$1" '/^RESULT/ {print name, $2, $3, $4, $5, $6}'
+}
+for _ in $(seq "$RUNS"); do
+	run by_id "$base" "$work/ids"
+	run search "$search"
+	run third_page "$third"
+done >"$work/results"
+
+echo "$LISTINGS listings; wrk -t2 -c$CONNECTIONS, ${DURATION}s after a 2 s warm-up; median of $RUNS runs"
+printf '%-12s %10s %9s %9s %9s %7s\n' scenario "req/s" "p50 ms" "p95 ms" "p99 ms" errors
+for name in by_id search third_page; do
+	awk -v n="$name" '$1 == n' "$work/results" | sort -k2 -n | awk -v n="$name" \
+		'{r[NR]=$0} END {split(r[int((NR+1)/2)], f, " "); printf "%-12s %10s %9s %9s %9s %7s\n", n, f[2], f[3], f[4], f[5], f[6]}'
+done
