@@ -18,6 +18,7 @@
 #include "query.h"
 #include "reference.h"
 #include "routes.h"
+#include "seed_demo.h"
 
 static const char *process_getenv(const char *name) { return getenv(name); }
 
@@ -52,6 +53,19 @@ static int create_admin(const struct config *cfg)
 		  accounts_create_admin(cfg->database_url, cfg->admin_email, password, false, err, sizeof err);
 	memset(password, 0, sizeof password);
 	if (!ok) {
+		fprintf(stderr, "marketplace: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+/* Demo listings (--listings N), after the migrations, as the schema's owner like the migrations. */
+static int seed_demo(const struct config *cfg)
+{
+	char err[1200];
+	if (run_migrations(cfg) != 0)
+		return 1;
+	if (!seed_demo_run(cfg->migrate_database_url, cfg->seed_listings, err, sizeof err)) {
 		fprintf(stderr, "marketplace: %s\n", err);
 		return 1;
 	}
@@ -127,6 +141,8 @@ int main(int argc, char **argv)
 		return http_server_run(&cfg, routes_app());
 	case CMD_CREATE_ADMIN:
 		return create_admin(&cfg);
+	case CMD_SEED_DEMO:
+		return seed_demo(&cfg);
 	case CMD_NONE:
 		break;
 	}

@@ -2,8 +2,10 @@
 # The README's first command, tested as a user runs it: scripts/serve.sh from
 # a fresh copy of this checkout (tracked and untracked-not-ignored files; no
 # build directories, no .local), on spare ports.  It must build, start its
-# own PostgreSQL, load the demo data and serve; the demo account must log in
-# and see its organisation and the verified ones; SIGTERM to serve.sh must
+# own PostgreSQL, load the demo data (demo.sql and seed-demo) and serve; the
+# demo account must log in and see its organisation and the verified ones,
+# and anyone must find the demo listings by a search with or without
+# diacritics; SIGTERM to serve.sh must
 # stop the server and the cluster.  The copy and the cluster's data are
 # removed afterwards, whatever the result.
 #   tests/serve_smoke.sh          (scripts/test.sh runs it after ctest)
@@ -171,7 +173,8 @@ check_json "$work/login.json" 'isinstance(d.get("token"), str) and len(d["token"
 token=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1], "rb"))["token"])' "$work/login.json")
 
 # The demo data of scripts/demo.sql: her institute, and the two verified
-# organisations (the startup waits for verification, so is not listed).
+# organisations (the startup waits for verification, so is not listed);
+# seed-demo adds verified organisations of its own.
 institute='"00000000-0000-4000-8000-0000000000a1", "Vi\u1ec7n N\u00f4ng nghi\u1ec7p B\u1eafc Trung B\u1ed9 (demo)"'
 company='"00000000-0000-4000-8000-0000000000a2", "C\u00f4ng ty TNHH C\u01a1 kh\u00ed \u0110\u00f4ng H\u00e0 (demo)"'
 
@@ -181,11 +184,25 @@ code=$(request me -H "Authorization: Bearer $token" "$base/api/v1/me")
 check_json "$work/me.json" "d['user']['email'] == '$DEMO_EMAIL' and (d['organization']['id'], d['organization']['name']) == ($institute) and d['organization']['verified'] is True" \
 	"/api/v1/me does not name $DEMO_EMAIL and the demo institute"
 
+# Unverified: the demo startup, and seed-demo's research group.
+unverified='"00000000-0000-4000-8000-0000000000a3", "5eed0000-0000-4000-8000-00000000000e"'
+
 say "GET /api/v1/organizations"
-code=$(request orgs -H "Authorization: Bearer $token" "$base/api/v1/organizations")
+code=$(request orgs -H "Authorization: Bearer $token" "$base/api/v1/organizations?limit=100")
 [ "$code" = 200 ] || fail "GET /api/v1/organizations answered $code"
-check_json "$work/orgs.json" "sorted((o['id'], o['name']) for o in d['items']) == sorted([($institute), ($company)])" \
-	"/api/v1/organizations does not list exactly the demo's two verified organisations"
+check_json "$work/orgs.json" "{($institute), ($company)} <= {(o['id'], o['name']) for o in d['items']} and not {o['id'] for o in d['items']} & {$unverified} and len(d['items']) >= 10" \
+	"/api/v1/organizations does not list the demo's verified organisations (demo.sql's two and seed-demo's), or lists an unverified one"
+
+# The listings of demo.sql and seed-demo, found with and without
+# diacritics.  (Needs the listings routes of issue 8: until they are
+# merged, this part fails with 404.)
+for q in 'cong%20nghe%20say' 'c%C3%B4ng%20ngh%E1%BB%87%20s%E1%BA%A5y'; do
+	say "GET /api/v1/listings?q=$q"
+	code=$(request listings "$base/api/v1/listings?q=$q")
+	[ "$code" = 200 ] || fail "GET /api/v1/listings?q=$q answered $code: $(head -c 300 "$work/listings.json")"
+	check_json "$work/listings.json" "len(d['items']) >= 1 and all(i['status'] == 'published' for i in d['items'])" \
+		"GET /api/v1/listings?q=$q found no published listing"
+done
 
 say "stopping serve.sh with SIGTERM"
 kill -TERM "$serve"

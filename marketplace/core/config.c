@@ -15,6 +15,8 @@ const char config_usage[] =
 	"  serve               apply pending migrations (unless --no-migrate), then serve HTTP\n"
 	"  migrate             apply pending migrations and exit\n"
 	"  create-admin EMAIL  create an administrator; the password is read from stdin\n"
+	"  seed-demo           apply pending migrations, then add generated demo listings (with\n"
+	"                      their demo organisations) for a demonstration or a load test\n"
 	"\n"
 	"flags (each overrides the environment variable named beside it):\n"
 	"  --database-url URL        MARKETPLACE_DATABASE_URL (default: dbname=marketplace)\n"
@@ -48,6 +50,8 @@ const char config_usage[] =
 	"  --metrics-listen HOST:PORT\n"
 	"                            MARKETPLACE_METRICS_LISTEN: serve /metrics only there (default:\n"
 	"                            unset, /metrics on the main address to loopback clients only)\n"
+	"  --listings N              MARKETPLACE_SEED_LISTINGS: how many listings seed-demo adds\n"
+	"                            (default: 1000, at most 100000000)\n"
 	"  --no-migrate              serve without applying migrations\n";
 
 enum value_kind { V_STRING, V_INT, V_LISTEN, V_METRICS_LISTEN, V_LOG, V_DURATION, V_PROXIES };
@@ -85,6 +89,7 @@ static const struct option_spec options[] = {
 	    max_connections_per_address, 1, 1000000),
 	OPT("--body-budget-kb", "MARKETPLACE_BODY_BUDGET_KB", V_INT, body_budget_kb, 64, 16 * 1024 * 1024),
 	OPT("--metrics-listen", "MARKETPLACE_METRICS_LISTEN", V_METRICS_LISTEN, metrics_port, 0, 0),
+	OPT("--listings", "MARKETPLACE_SEED_LISTINGS", V_INT, seed_listings, 1, 100000000),
 };
 
 static bool parse_int(const char *text, int min, int max, int *out)
@@ -213,6 +218,7 @@ static void set_defaults(struct config *cfg)
 	cfg->token_ttl_s = 30 * 86400;
 	cfg->max_connections_per_address = 128;
 	cfg->body_budget_kb = 64 * 1024;
+	cfg->seed_listings = 1000;
 }
 
 static const struct option_spec *find_flag(const char *arg, const char **inline_value)
@@ -238,6 +244,7 @@ static const struct {
 	enum command command;
 } commands[] = {
 	{"serve", CMD_SERVE}, {"migrate", CMD_MIGRATE}, {"create-admin", CMD_CREATE_ADMIN},
+	{"seed-demo", CMD_SEED_DEMO},
 	{"--help", CMD_HELP}, {"-h", CMD_HELP}, {"help", CMD_HELP}, {"--version", CMD_VERSION},
 };
 

@@ -8,7 +8,7 @@
 #include "log.h"
 #include "proxy.h"
 
-enum command { CMD_NONE, CMD_SERVE, CMD_MIGRATE, CMD_CREATE_ADMIN, CMD_HELP, CMD_VERSION };
+enum command { CMD_NONE, CMD_SERVE, CMD_MIGRATE, CMD_CREATE_ADMIN, CMD_SEED_DEMO, CMD_HELP, CMD_VERSION };
 
 struct config {
 	enum command command;
@@ -35,6 +35,7 @@ struct config {
 	int body_budget_kb;             /* request bodies buffered at once, process-wide */
 	char metrics_host[64];          /* where /metrics is served, when metrics_port is set */
 	int metrics_port;               /* 0: /metrics on the main address, to loopback clients only */
+	int seed_listings;              /* seed-demo: how many listings to add */
 	bool no_migrate;
 };
 

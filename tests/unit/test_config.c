@@ -257,6 +257,8 @@ START_TEST(flags_override_environment)
 }
 END_TEST
 
+static const struct env_var env_seed_listings[] = {{"MARKETPLACE_SEED_LISTINGS", "300"}, {NULL, NULL}};
+
 START_TEST(commands)
 {
 	ck_assert_msg(LOAD(NULL, "serve"), "%s", err);
@@ -274,6 +276,16 @@ START_TEST(commands)
 	ck_assert_msg(LOAD(NULL, "create-admin", "--log", "warn", "a@b.vn"), "%s", err);
 	ck_assert_str_eq(cfg.admin_email, "a@b.vn");
 	ck_assert_int_eq(cfg.log_level, LOG_WARN);
+
+	ck_assert_msg(LOAD(NULL, "seed-demo"), "%s", err);
+	ck_assert_int_eq(cfg.command, CMD_SEED_DEMO);
+	ck_assert_int_eq(cfg.seed_listings, 1000);
+	ck_assert_msg(LOAD(NULL, "seed-demo", "--listings", "1000000"), "%s", err);
+	ck_assert_int_eq(cfg.seed_listings, 1000000);
+	ck_assert_msg(LOAD(env_seed_listings, "seed-demo"), "%s", err);
+	ck_assert_int_eq(cfg.seed_listings, 300);
+	ck_assert_msg(LOAD(env_seed_listings, "seed-demo", "--listings=100000000"), "%s", err);
+	ck_assert_int_eq(cfg.seed_listings, 100000000);
 }
 END_TEST
 
@@ -341,6 +353,11 @@ static const struct bad_case bad_cases[] = {
 	{"--listen 1.2.3.4:", NULL, {"mp", "serve", "--listen", "1.2.3.4:"}},
 	{"--log loud", NULL, {"mp", "serve", "--log", "loud"}},
 	{"create-admin without EMAIL", NULL, {"mp", "create-admin"}},
+	{"--listings 0", NULL, {"mp", "seed-demo", "--listings", "0"}},
+	{"--listings -5", NULL, {"mp", "seed-demo", "--listings", "-5"}},
+	{"--listings abc", NULL, {"mp", "seed-demo", "--listings", "abc"}},
+	{"--listings 100000001", NULL, {"mp", "seed-demo", "--listings=100000001"}},
+	{"seed-demo with an argument", NULL, {"mp", "seed-demo", "500"}},
 	{"TLS cert without key", NULL, {"mp", "serve", "--tls-cert", "c.pem"}},
 	{"TLS key without cert (env)", env_key_only, {"mp", "serve"}},
 	{"bootstrap admin without colon", NULL, {"mp", "serve", "--bootstrap-admin", "root@example.vn"}},
