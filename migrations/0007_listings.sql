@@ -250,10 +250,11 @@ CREATE INDEX saved_searches_user_idx ON saved_searches (user_id, created_at DESC
 -- query, every value a string): the one definition of what each filter
 -- means, used by the listing search and by saved searches.  An inlinable
 -- SQL expression, so that with the filters known the planner keeps only
--- the clauses given and serves them from the indexes.  A query of one
--- short word is also matched by trigram word similarity against the
--- title, which forgives a typo; longer queries need every word.  Filtering by organisation never reveals an anonymous
--- owner.
+-- the clauses given and serves them from the indexes.  `q` is full text;
+-- with "fuzzy": "true" (the server's second try for a one-word query that
+-- found nothing) it matches titles by trigram word similarity instead,
+-- which forgives a typo.  Filtering by organisation never reveals an
+-- anonymous owner.
 CREATE FUNCTION listing_meets(l listings, f jsonb) RETURNS boolean LANGUAGE sql STABLE AS $$
     SELECT (f->>'kind' IS NULL OR l.kind = f->>'kind')
        AND (f->>'sector' IS NULL OR l.sector = f->>'sector' OR l.sector_field = f->>'sector')
@@ -265,15 +266,18 @@ CREATE FUNCTION listing_meets(l listings, f jsonb) RETURNS boolean LANGUAGE sql 
        AND (f->>'price_max_vnd' IS NULL OR l.price_min_vnd <= (f->>'price_max_vnd')::bigint)
        AND (f->>'organization' IS NULL OR (l.organization_id = (f->>'organization')::uuid AND NOT l.anonymous))
        AND (f->>'indicator' IS NULL OR l.indicators @> ARRAY[f->>'indicator'])
-       AND (f->>'q' IS NULL OR l.search @@ websearch_to_tsquery('simple', search_text(f->>'q'))
-            OR (char_length(f->>'q') <= 32 AND strpos(f->>'q', ' ') = 0
-                AND l.title_search %> search_text(f->>'q')))
+       AND (f->>'q' IS NULL
+            OR CASE WHEN coalesce(f->>'fuzzy' = 'true', false)
+                    THEN l.title_search %> search_text(f->>'q')
+                    ELSE l.search @@ websearch_to_tsquery('simple', search_text(f->>'q')) END)
 $$;
 
--- How well l answers the query q, for sort=relevance.
-CREATE FUNCTION listing_rank(l listings, q text) RETURNS real LANGUAGE sql STABLE AS $$
-    SELECT (ts_rank(l.search, websearch_to_tsquery('simple', search_text(q)))
-            + 0.1 * word_similarity(search_text(q), l.title_search))::real
+-- How well l answers the filters' q, for sort=relevance: full-text rank,
+-- or for a fuzzy search the title's word similarity.
+CREATE FUNCTION listing_rank(l listings, f jsonb) RETURNS real LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN coalesce(f->>'fuzzy' = 'true', false)
+                THEN word_similarity(search_text(f->>'q'), l.title_search)
+                ELSE ts_rank(l.search, websearch_to_tsquery('simple', search_text(f->>'q'))) END::real
 $$;
 
 -- ------------------------------------------------------------ changes feed

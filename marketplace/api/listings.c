@@ -23,12 +23,21 @@
 /*
  * The search: $1 the statuses shown, $2 an organisation (mine=true), $3
  * and $4 who is looking (organisation, administrator), $5 the filters
- * (listing_filters), $6 and $7 the cursor's keys, $8 the row count.
+ * (listing_filters, and "fuzzy" for the second try), $6 and $7 the
+ * cursor's keys, $8 the row count.  The page's keys and ids are chosen
+ * first, so that only narrow rows are sorted, then each listing is
+ * rendered.  The first column is the cursor's letter: the sort's, in
+ * capitals for a fuzzy search.
  */
 #define SEARCH_WHERE                                                                                          \
 	" WHERE l.status = ANY($1::text[]) AND ($2::uuid IS NULL OR l.organization_id = $2::uuid)"           \
 	"  AND listing_meets(l, $5::jsonb)"
-#define LISTING_ITEM " l.id, listing_json(l, $3::uuid, $4::bool)::text FROM listings l"
+#define SEARCH_PAGE(letter, key_text, key, join, key_type, keyset, order)                                              \
+	"SELECT CASE WHEN $5::jsonb->>'fuzzy' = 'true' THEN upper(" letter ") ELSE " letter " END, " key_text ","  \
+	" p.id, listing_json(l, $3::uuid, $4::bool)::text"                                                     \
+	" FROM (SELECT " key " AS key, l.id FROM listings l" join SEARCH_WHERE " AND ($6::" key_type " IS NULL OR " keyset ")" \
+	"  ORDER BY " order " LIMIT $8::int) p JOIN listings l ON l.id = p.id ORDER BY " order
+#define NEGOTIABLE_LAST "coalesce(l.price_min_vnd, 9223372036854775807)"
 
 const struct db_stmt listings_statements[] = {
 	[LISTINGS_CREATE] = {"listings_create",
@@ -49,23 +58,19 @@ const struct db_stmt listings_statements[] = {
 	"SELECT * FROM listing_transition($1::uuid, $2, $3, $4::uuid, $5::uuid, $6::bool, $7, $8::int, $9)", 9},
 
 	[LISTINGS_SEARCH_NEWEST] = {"listings_search_newest",
-	"SELECT 'n', to_char(l.listed_at AT TIME ZONE 'UTC', " UTC_MICROS ")," LISTING_ITEM SEARCH_WHERE
-	"  AND ($6::timestamptz IS NULL OR (l.listed_at, l.id) < ($6::timestamptz, $7::uuid))"
-	" ORDER BY l.listed_at DESC, l.id DESC LIMIT $8::int",
+	SEARCH_PAGE("'n'", "to_char(p.key AT TIME ZONE 'UTC', " UTC_MICROS ")", "l.listed_at", "", "timestamptz",
+		    "(l.listed_at, l.id) < ($6::timestamptz, $7::uuid)", "key DESC, id DESC"),
 	8},
 
 	/* Cheapest first; negotiable prices (null) last. */
 	[LISTINGS_SEARCH_PRICE] = {"listings_search_price",
-	"SELECT 'p', coalesce(l.price_min_vnd, 9223372036854775807)," LISTING_ITEM SEARCH_WHERE
-	"  AND ($6::bigint IS NULL OR (coalesce(l.price_min_vnd, 9223372036854775807), l.id) > ($6::bigint, $7::uuid))"
-	" ORDER BY coalesce(l.price_min_vnd, 9223372036854775807), l.id LIMIT $8::int",
+	SEARCH_PAGE("'p'", "p.key", NEGOTIABLE_LAST, "", "bigint",
+		    "(" NEGOTIABLE_LAST ", l.id) > ($6::bigint, $7::uuid)", "key, id"),
 	8},
 
 	[LISTINGS_SEARCH_RELEVANCE] = {"listings_search_relevance",
-	"SELECT 'r', k.rank," LISTING_ITEM
-	" CROSS JOIN LATERAL (SELECT listing_rank(l, $5::jsonb->>'q') AS rank) k" SEARCH_WHERE
-	"  AND ($6::real IS NULL OR (k.rank, l.id) < ($6::real, $7::uuid))"
-	" ORDER BY k.rank DESC, l.id DESC LIMIT $8::int",
+	SEARCH_PAGE("'r'", "p.key", "k.rank", " CROSS JOIN LATERAL (SELECT listing_rank(l, $5::jsonb) AS rank) k",
+		    "real", "(k.rank, l.id) < ($6::real, $7::uuid)", "key DESC, id DESC"),
 	8},
 
 	[LISTINGS_CHANGES] = {"listings_changes",
@@ -478,6 +483,73 @@ static const char *list_options(const struct query *q, enum sort *sort, bool *mi
 	return NULL;
 }
 
+/*
+ * A search on its way.  A one-word q of at most 32 characters that finds
+ * nothing is tried once more as a fuzzy search (titles by trigram
+ * similarity), which forgives a typo; its cursors say so, so that its
+ * later pages stay fuzzy.
+ */
+struct search_call {
+	struct request *r;
+	const struct db_stmt *stmt;
+	int limit;
+	bool may_retry;
+	char *fuzzy_filters;
+	char *params[8]; /* owned copies, NULL for SQL NULL */
+	char count[16];
+};
+
+static void search_call_free(struct search_call *c)
+{
+	for (int i = 0; i < 8; i++)
+		if (c->params[i] != c->count)
+			free(c->params[i]);
+	free(c->fuzzy_filters);
+	free(c);
+}
+
+static void on_searched(const struct db_result *result, void *arg)
+{
+	struct search_call *c = arg;
+	if (result->status == DB_OK && PQntuples(result->res) == 0 && c->may_retry) {
+		c->may_retry = false;
+		free(c->params[4]);
+		c->params[4] = c->fuzzy_filters;
+		c->fuzzy_filters = NULL;
+		db_query(request_db_read(c->r), c->stmt, (const char *const *)c->params, on_searched, c);
+		return;
+	}
+	respond_page(c->r, result, c->limit);
+	search_call_free(c);
+}
+
+static bool one_short_word(const char *q)
+{
+	return q != NULL && strpbrk(q, " \t\n\r\f\v") == NULL && utf8_length(q) <= 32;
+}
+
+/* Copies of the search's parameters; NULL when out of memory. */
+static struct search_call *search_call_new(struct request *r, const struct db_stmt *stmt, int limit,
+					   const char *const *params, json_t *filters)
+{
+	struct search_call *c = calloc(1, sizeof *c);
+	bool ok = c != NULL && json_object_set_new(filters, "fuzzy", json_string("true")) == 0 &&
+		  (c->fuzzy_filters = json_dumps(filters, JSON_COMPACT)) != NULL;
+	for (int i = 0; ok && i < 7; i++)
+		ok = params[i] == NULL || (c->params[i] = strdup(params[i])) != NULL;
+	if (!ok) {
+		if (c != NULL)
+			search_call_free(c);
+		return NULL;
+	}
+	c->r = r;
+	c->stmt = stmt;
+	c->limit = limit;
+	snprintf(c->count, sizeof c->count, "%d", limit + 1);
+	c->params[7] = c->count;
+	return c;
+}
+
 void listings_list(struct request *r)
 {
 	static const char *const allowed[] = {"kind", "sector", "province", "trl_min", "trl_max", "ip_status",
@@ -487,7 +559,7 @@ void listings_list(struct request *r)
 	if (!query_parse(r, allowed, &q))
 		return;
 	enum sort sort;
-	bool mine;
+	bool mine, fuzzy = false;
 	const char *error = list_options(&q, &sort, &mine);
 	json_t *filters = error == NULL ? listing_filters(query_value, &q, &error) : NULL;
 	/* The cursor: "<sort letter>|<key>|<id>", written by this statement. */
@@ -495,13 +567,16 @@ void listings_list(struct request *r)
 	if (error == NULL && q.cursor[0]) {
 		key = strchr(q.cursor, '|');
 		last_id = key != NULL ? strchr(key + 1, '|') : NULL;
-		if (last_id == NULL || q.cursor[0] != sort_letters[sort] || key != q.cursor + 1 || !valid_uuid(last_id + 1))
+		fuzzy = q.cursor[0] == toupper((unsigned char)sort_letters[sort]);
+		if (last_id == NULL || (q.cursor[0] != sort_letters[sort] && !fuzzy) || key != q.cursor + 1 ||
+		    !valid_uuid(last_id + 1))
 			error = "cursor belongs to another listing order or filter; start again without it.";
 		else
 			*key++ = *last_id++ = '\0';
 	}
+	if (error == NULL && fuzzy && json_object_set_new(filters, "fuzzy", json_string("true")) != 0)
+		error = "out of memory";
 	char *filters_text = filters != NULL ? json_dumps(filters, JSON_COMPACT) : NULL;
-	json_decref(filters);
 	if (error != NULL || filters_text == NULL) {
 		problem_reply(r, error != NULL ? 400 : 503, error != NULL ? error : "Out of memory.");
 	} else if (mine && !r->who.authenticated) {
@@ -511,13 +586,20 @@ void listings_list(struct request *r)
 	} else {
 		char status_buf[40];
 		const char *shown = statuses_shown(r, query_get(&q, "status"), mine, status_buf, sizeof status_buf);
-		if (shown != NULL) {
-			const char *params[8] = {shown, mine ? r->who.organization_id : NULL, viewer_org(r),
+		if (shown != NULL) { /* else r is answered (and gone) */
+			const char *params[7] = {shown, mine ? r->who.organization_id : NULL, viewer_org(r),
 						 r->who.admin ? "true" : "false", filters_text, key, last_id};
-			respond_page_query(r, request_db_read(r), &listings_statements[sort_statements[sort]], params,
-					   q.limit);
+			struct search_call *c =
+				search_call_new(r, &listings_statements[sort_statements[sort]], q.limit, params, filters);
+			if (c == NULL) {
+				problem_reply(r, 503, "Out of memory.");
+			} else {
+				c->may_retry = !fuzzy && key == NULL && one_short_word(query_get(&q, "q"));
+				db_query(request_db_read(r), c->stmt, (const char *const *)c->params, on_searched, c);
+			}
 		}
 	}
+	json_decref(filters);
 	free(filters_text);
 	query_free(&q);
 }

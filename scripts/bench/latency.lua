@@ -3,7 +3,7 @@
 -- for a random one of them each time (path: /api/v1/listings/<id>).
 local ids = {}
 local ids_file = os.getenv("BENCH_IDS")
-if ids_file then
+if ids_file and ids_file ~= "" then
 	for line in io.lines(ids_file) do
 		ids[#ids + 1] = line
 	end

@@ -363,6 +363,55 @@ END_TEST
 
 /* ------------------------------------------------------------ filters */
 
+/*
+ * Typos: a one-word query that full text does not find is tried again
+ * against titles by trigram similarity, and its later pages stay fuzzy;
+ * a query of several words needs every one of them.
+ */
+START_TEST(test_typo)
+{
+	struct api_acct owner, admin;
+	api_admin(&admin);
+	verified_member(&owner, &admin, "typo", "Công ty Lỗi chính tả", "quang-tri");
+	/* A word of 20 letters of this run only, and the same word with one letter changed. */
+	char word[32], typo[32], title[120], id[4][40];
+	unsigned long long x = (unsigned long long)api_run_num() * 2654435761ULL + 77;
+	for (int i = 0; i < 20; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		word[i] = (char)('a' + (x >> 33) % 26);
+	}
+	word[20] = '\0';
+	snprintf(typo, sizeof typo, "%s", word);
+	typo[10] = typo[10] == 'q' ? 'x' : 'q';
+	for (int i = 0; i < 4; i++) {
+		snprintf(title, sizeof title, "Thiết bị %s số %d", word, i + 1);
+		make(&owner, &admin, simple_doc(title, -1), "published", id[i]);
+	}
+	char q[200];
+	snprintf(q, sizeof q, "q=%s&limit=100", word);
+	json_t *items = list_all(q, NULL);
+	ck_assert_int_eq(json_array_size(items), 4);
+	json_decref(items);
+	/* The typo finds all four, also over pages of one (the cursors stay fuzzy). */
+	snprintf(q, sizeof q, "q=%s&limit=1", typo);
+	items = list_all(q, NULL);
+	ck_assert_msg(json_array_size(items) == 4, "q=%s (one letter wrong) finds %zu of 4", typo,
+		      json_array_size(items));
+	for (int i = 0; i < 4; i++)
+		ck_assert(has(items, id[i]));
+	json_decref(items);
+	/* Two words: both must be there, and no typo is forgiven. */
+	snprintf(q, sizeof q, "q=%s%%20t%%C3%%B4m&limit=100", word);
+	items = list_all(q, NULL);
+	ck_assert_int_eq(json_array_size(items), 0);
+	json_decref(items);
+	snprintf(q, sizeof q, "q=%s%%20thi%%E1%%BA%%BFt&limit=100", typo);
+	items = list_all(q, NULL);
+	ck_assert_int_eq(json_array_size(items), 0);
+	json_decref(items);
+}
+END_TEST
+
 START_TEST(test_filters)
 {
 	struct fixture f;
@@ -939,6 +988,7 @@ int main(void)
 	TCase *tc = tcase_create("listing_search");
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, test_diacritics);
+	tcase_add_test(tc, test_typo);
 	tcase_add_test(tc, test_filters);
 	tcase_add_test(tc, test_sort);
 	tcase_add_test(tc, test_keyset_pages);
