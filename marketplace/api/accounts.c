@@ -56,7 +56,7 @@ const struct db_stmt accounts_statements[] = {
 	"  FROM u, o)"
 	" SELECT jsonb_build_object('user', user_json(u), 'organization', organization_json(o))::text"
 	" FROM u, o",
-	11},
+	11, false},
 
 	/*
 	 * Records the attempt, in flight, before the password is checked; or
@@ -64,15 +64,15 @@ const struct db_stmt accounts_statements[] = {
 	 */
 	[ACCOUNTS_LOGIN_LOOKUP] = {"accounts_login_lookup",
 	"SELECT retry_after, attempt_id, user_id, password_hash FROM login_attempt($1, $2)",
-	2},
+	2, false},
 
 	/* The delays after failures count from the failure. */
 	[ACCOUNTS_LOGIN_FAILED] = {"accounts_login_failed",
-	"UPDATE login_failures SET pending = false, at = now() WHERE id = $1::bigint", 1},
+	"UPDATE login_failures SET pending = false, at = now() WHERE id = $1::bigint", 1, false},
 
 	/* An attempt the hashing pool refused was never checked: it does not count. */
 	[ACCOUNTS_LOGIN_DROPPED] = {"accounts_login_dropped",
-	"DELETE FROM login_failures WHERE id = $1::bigint", 1},
+	"DELETE FROM login_failures WHERE id = $1::bigint", 1, false},
 
 	[ACCOUNTS_LOGIN_OK] = {"accounts_login_ok",
 	"WITH t AS ("
@@ -88,19 +88,19 @@ const struct db_stmt accounts_statements[] = {
 	"   to_char(t.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
 	"   'user', user_json(u))::text"
 	" FROM t, users u WHERE u.id = $1",
-	7},
+	7, false},
 
 	/* Always one row: a token revoked twice at once is still revoked. */
 	[ACCOUNTS_LOGOUT] = {"accounts_logout",
 	"WITH t AS (UPDATE tokens SET revoked_at = now() WHERE hash = $1::bytea AND revoked_at IS NULL)"
 	" SELECT ''",
-	1},
+	1, false},
 
 	[ACCOUNTS_ME] = {"accounts_me",
 	"SELECT jsonb_build_object('user', user_json(u), 'organization',"
 	"  CASE WHEN o.id IS NULL THEN NULL ELSE organization_json(o) END)::text"
 	" FROM users u LEFT JOIN organizations o ON o.id = u.organization_id WHERE u.id = $1",
-	1},
+	1, false},
 	{0},
 };
 

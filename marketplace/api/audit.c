@@ -23,7 +23,7 @@ const struct db_stmt audit_statements[] = {
 	"  AND ($4::timestamptz IS NULL OR at < $4::timestamptz)"
 	"  AND ($5::bigint IS NULL OR id < $5::bigint)"
 	" ORDER BY id DESC LIMIT $6::int",
-	6},
+	6, false},
 	{0},
 };
 

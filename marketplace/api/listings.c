@@ -41,46 +41,46 @@
 
 const struct db_stmt listings_statements[] = {
 	[LISTINGS_CREATE] = {"listings_create",
-	"SELECT * FROM listing_create($1::jsonb, $2::uuid, $3::uuid, $4)", 4},
+	"SELECT * FROM listing_create($1::jsonb, $2::uuid, $3::uuid, $4)", 4, false},
 
 	[LISTINGS_GET] = {"listings_get",
 	"SELECT listing_json(l, $3::uuid, $4::bool)::text, l.version FROM listings l"
 	" WHERE (l.id = $1::uuid OR l.ref = $2) AND listing_visible(l, $3::uuid, $4::bool)",
-	4},
+	4, false},
 
 	[LISTINGS_EDIT] = {"listings_edit",
-	"SELECT * FROM listing_edit($1::uuid, $2, $3::jsonb, $4::uuid, $5::uuid, $6::bool, $7::int, $8)", 8},
+	"SELECT * FROM listing_edit($1::uuid, $2, $3::jsonb, $4::uuid, $5::uuid, $6::bool, $7::int, $8)", 8, false},
 
 	[LISTINGS_DELETE] = {"listings_delete",
-	"SELECT * FROM listing_delete($1::uuid, $2, $3::uuid, $4::bool, $5::int, $6::uuid, $7)", 7},
+	"SELECT * FROM listing_delete($1::uuid, $2, $3::uuid, $4::bool, $5::int, $6::uuid, $7)", 7, false},
 
 	[LISTINGS_TRANSITION] = {"listings_transition",
-	"SELECT * FROM listing_transition($1::uuid, $2, $3, $4::uuid, $5::uuid, $6::bool, $7, $8::int, $9)", 9},
+	"SELECT * FROM listing_transition($1::uuid, $2, $3, $4::uuid, $5::uuid, $6::bool, $7, $8::int, $9)", 9, false},
 
 	[LISTINGS_SEARCH_NEWEST] = {"listings_search_newest",
 	SEARCH_PAGE("'n'", "to_char(p.key AT TIME ZONE 'UTC', " UTC_MICROS ")", "l.listed_at", "", "timestamptz",
 		    "(l.listed_at, l.id) < ($6::timestamptz, $7::uuid)", "key DESC, id DESC"),
-	8},
+	8, true},
 
 	/* Cheapest first; negotiable prices (null) last. */
 	[LISTINGS_SEARCH_PRICE] = {"listings_search_price",
 	SEARCH_PAGE("'p'", "p.key", NEGOTIABLE_LAST, "", "bigint",
 		    "(" NEGOTIABLE_LAST ", l.id) > ($6::bigint, $7::uuid)", "key, id"),
-	8},
+	8, true},
 
 	[LISTINGS_SEARCH_RELEVANCE] = {"listings_search_relevance",
 	SEARCH_PAGE("'r'", "p.key", "k.rank", " CROSS JOIN LATERAL (SELECT listing_rank(l, $5::jsonb) AS rank) k",
 		    "real", "(k.rank, l.id) < ($6::real, $7::uuid)", "key DESC, id DESC"),
-	8},
+	8, true},
 
 	[LISTINGS_CHANGES] = {"listings_changes",
 	"SELECT seq, jsonb_build_object('seq', seq, 'change', change, 'id', listing_id, 'ref', ref,"
 	"  'listing', listing, 'changed_at', rfc3339(changed_at))::text"
 	" FROM listing_changes WHERE seq > $1::bigint ORDER BY seq LIMIT $2::int",
-	2},
+	2, false},
 
-	[LISTINGS_EXPIRE] = {"listings_expire", "SELECT listings_expire(500)", 0},
-	[LISTINGS_WARN_EXPIRING] = {"listings_warn_expiring", "SELECT listings_warn_expiring(500)", 0},
+	[LISTINGS_EXPIRE] = {"listings_expire", "SELECT listings_expire(500)", 0, false},
+	[LISTINGS_WARN_EXPIRING] = {"listings_warn_expiring", "SELECT listings_warn_expiring(500)", 0, false},
 	{0},
 };
 

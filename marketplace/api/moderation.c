@@ -24,7 +24,7 @@ const struct db_stmt moderation_statements[] = {
 	"  FROM organizations o WHERE o.verified_at IS NULL"
 	"   AND ($1::timestamptz IS NULL OR (o.created_at, o.id) > ($1::timestamptz, $2::uuid))"
 	" ) q ORDER BY since, id LIMIT $3::int",
-	3},
+	3, false},
 	{0},
 };
 

@@ -41,14 +41,14 @@ const struct db_stmt notifications_statements[] = {
 	[NOTIFICATIONS_READ] = {"notifications_read",
 	"UPDATE notifications n SET read_at = coalesce(n.read_at, now())"
 	" WHERE n.id = $1::uuid AND n.user_id = $2::uuid RETURNING notification_json(n)::text",
-	2},
+	2, false},
 
 	/* Always one row, the count of those this call marked. */
 	[NOTIFICATIONS_READ_ALL] = {"notifications_read_all",
 	"WITH marked AS (UPDATE notifications SET read_at = now()"
 	"  WHERE user_id = $1::uuid AND read_at IS NULL RETURNING 1)"
 	" SELECT json_build_object('marked_read', count(*))::text FROM marked",
-	1},
+	1, false},
 	{0},
 };
 

@@ -18,7 +18,7 @@
 #include "worker.h"
 
 const struct db_stmt ops_statements[] = {
-	[OPS_PING] = {"ops_ping", "SELECT 1", 0},
+	[OPS_PING] = {"ops_ping", "SELECT 1", 0, false},
 	{0},
 };
 

@@ -36,13 +36,13 @@ const struct db_stmt organizations_statements[] = {
 	"  AND ($2::text IS NULL OR province = $2)"
 	"  AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))"
 	" ORDER BY created_at DESC, id DESC LIMIT $5::int",
-	5},
+	5, false},
 
 	/* Unverified organisations are visible to their own members and to admins only. */
 	[ORGANIZATIONS_GET] = {"organizations_get",
 	"SELECT organization_json(o)::text, version FROM organizations o"
 	" WHERE id = $1::uuid AND (verified_at IS NOT NULL OR $2::bool OR id = $3::uuid)",
-	3},
+	3, false},
 
 	[ORGANIZATIONS_UPDATE] = {"organizations_update",
 	"WITH old AS (SELECT * FROM organizations WHERE id = $1::uuid"
@@ -69,7 +69,7 @@ const struct db_stmt organizations_statements[] = {
 	"   organization_json(ROW(old.*)::organizations), organization_json(ROW(new.*)::organizations), $5 FROM new, old)"
 	" SELECT (SELECT organization_json(ROW(new.*)::organizations)::text FROM new),"
 	"  (SELECT version FROM new), (SELECT version FROM old)",
-	6},
+	6, false},
 
 	[ORGANIZATIONS_VERIFY] = {"organizations_verify",
 	"WITH old AS (SELECT * FROM organizations WHERE id = $1::uuid FOR UPDATE),"
@@ -92,7 +92,7 @@ const struct db_stmt organizations_statements[] = {
 	"  FROM new JOIN users u ON u.organization_id = new.id)"
 	" SELECT (SELECT organization_json(ROW(new.*)::organizations)::text FROM new),"
 	"  (SELECT version FROM new), (SELECT version FROM old)",
-	4},
+	4, false},
 	{0},
 };
 

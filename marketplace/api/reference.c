@@ -81,13 +81,13 @@ const struct db_stmt reference_statements[] = {
 	[REFERENCE_PROVINCES] = {"reference_provinces",
 				 "SELECT slug, name_vi, name_en, type, to_json(formed_from) FROM provinces"
 				 " ORDER BY sort_order",
-				 0},
+				 0, false},
 	[REFERENCE_SECTORS] = {"reference_sectors",
-			       "SELECT code, parent_code, name_en, name_vi FROM sectors ORDER BY sort_key", 0},
+			       "SELECT code, parent_code, name_en, name_vi FROM sectors ORDER BY sort_key", 0, false},
 	[REFERENCE_PLAN_TASKS] = {"reference_plan_tasks",
 				  "SELECT no, plan_section, title_vi, title_en, to_json(units), period"
 				  " FROM plan_task_groups ORDER BY no",
-				  0},
+				  0, false},
 	{0},
 };
 

@@ -29,17 +29,17 @@ const struct db_stmt saved_searches_statements[] = {
 	" s AS (INSERT INTO saved_searches (user_id, name, filters)"
 	"  SELECT $1::uuid, $2, $3::jsonb FROM n WHERE n.kept < " SAVED_SEARCHES_MAX " RETURNING *)"
 	" SELECT (SELECT " SAVED_SEARCH_JSON("s") " FROM s), NULL::int, (SELECT kept FROM n)",
-	3},
+	3, false},
 	[SAVED_SEARCHES_LIST] = {"saved_searches_list",
 	"SELECT to_char(s.created_at AT TIME ZONE 'UTC', " UTC_MICROS "), s.id, " SAVED_SEARCH_JSON("s")
 	" FROM saved_searches s WHERE s.user_id = $1::uuid"
 	"  AND ($2::timestamptz IS NULL OR (s.created_at, s.id) < ($2::timestamptz, $3::uuid))"
 	" ORDER BY s.created_at DESC, s.id DESC LIMIT $4::int",
-	4},
+	4, false},
 	[SAVED_SEARCHES_DELETE] = {"saved_searches_delete",
 	"WITH d AS (DELETE FROM saved_searches WHERE id = $1::uuid AND user_id = $2::uuid RETURNING id)"
 	" SELECT (SELECT '{}' FROM d), NULL::int, NULL::int",
-	2},
+	2, false},
 	{0},
 };
 

@@ -269,14 +269,16 @@ static struct pending *pending_push(struct conn *c, enum pending_kind kind)
 
 /*
  * Sends one command and its Sync, for the entry just pushed.  stmt NULL sends
- * `sql` unprepared (BEGIN, COMMIT, ROLLBACK).  On failure the connection is
+ * `sql` unprepared (BEGIN, COMMIT, ROLLBACK); a plan_per_call statement is
+ * sent with its text, so that it is planned for these parameters.  On failure the connection is
  * broken, which completes that entry (and every other) with DB_UNAVAILABLE.
  */
 static void conn_send(struct conn *c, const struct db_stmt *stmt, const char *sql,
 		      const char *const *params)
 {
-	int ok = stmt != NULL ? PQsendQueryPrepared(c->pg, stmt->name, stmt->nparams, params, NULL, NULL, 0)
-			      : PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0);
+	int ok = stmt == NULL		 ? PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0)
+		 : stmt->plan_per_call ? PQsendQueryParams(c->pg, stmt->sql, stmt->nparams, NULL, params, NULL, NULL, 0)
+				       : PQsendQueryPrepared(c->pg, stmt->name, stmt->nparams, params, NULL, NULL, 0);
 	if (!ok || !PQpipelineSync(c->pg) || !conn_flush(c))
 		conn_broken(c, DB_UNAVAILABLE, PQerrorMessage(c->pg));
 }
@@ -440,6 +442,8 @@ static void prepare_all(struct conn *c)
 {
 	for (size_t i = 0; i < c->pool->nstmts; i++) {
 		const struct db_stmt *s = c->pool->stmts[i];
+		if (s->plan_per_call)
+			continue;
 		if (pending_push(c, P_PREPARE) == NULL ||
 		    !PQsendPrepare(c->pg, s->name, s->sql, s->nparams, NULL) || !PQpipelineSync(c->pg)) {
 			conn_broken(c, DB_UNAVAILABLE, PQerrorMessage(c->pg));

@@ -56,11 +56,18 @@ struct event_base;
  */
 #define DB_HEAD_STALL_MS 100
 
-/* A named statement, prepared on every connection as it connects. Static storage. */
+/*
+ * A named statement, prepared on every connection as it connects; or,
+ * with plan_per_call, sent with its text and planned for the values of
+ * each call: for statements whose filters are optional (`$1 IS NULL OR
+ * ...`), where a plan made once for any values can use no index.  Static
+ * storage.
+ */
 struct db_stmt {
 	const char *name;
 	const char *sql;
 	int nparams;
+	bool plan_per_call;
 };
 
 enum db_status {

@@ -13,7 +13,7 @@ const struct db_stmt auth_statements[] = {
 			   "SELECT u.id, u.role, coalesce(u.organization_id::text, ''), u.is_owner"
 			   " FROM tokens t JOIN users u ON u.id = t.user_id"
 			   " WHERE t.hash = $1::bytea AND t.revoked_at IS NULL AND t.expires_at > now()",
-			   1},
+			   1, false},
 	{0},
 };
 

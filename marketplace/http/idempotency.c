@@ -14,7 +14,7 @@ const struct db_stmt idempotency_statements[] = {
 	[IDEMPOTENCY_LOOKUP] = {"idempotency_lookup",
 				"SELECT request_hash = $4::bytea, status, body, etag FROM idempotency_keys"
 				" WHERE scope = $1 AND route = $2 AND key = $3 AND " KEY_FRESH,
-				4},
+				4, false},
 	/* An expired key is taken over; a live one (committed by a twin request
 	 * that this statement waited for) yields no row. */
 	[IDEMPOTENCY_CLAIM] = {"idempotency_claim",
@@ -23,13 +23,13 @@ const struct db_stmt idempotency_statements[] = {
 			       " ON CONFLICT (scope, route, key) DO UPDATE SET request_hash = EXCLUDED.request_hash,"
 			       "  status = 0, body = NULL, etag = NULL, created_at = now()"
 			       " WHERE NOT (k." KEY_FRESH ") RETURNING 1",
-			       4},
+			       4, false},
 	[IDEMPOTENCY_STORE] = {"idempotency_store",
 			       "UPDATE idempotency_keys SET status = $4::int, body = $5, etag = $6"
 			       " WHERE scope = $1 AND route = $2 AND key = $3",
-			       6},
+			       6, false},
 	[IDEMPOTENCY_SWEEP] = {"idempotency_sweep",
-			       "DELETE FROM idempotency_keys WHERE NOT (" KEY_FRESH ")", 0},
+			       "DELETE FROM idempotency_keys WHERE NOT (" KEY_FRESH ")", 0, false},
 	{0},
 };
 

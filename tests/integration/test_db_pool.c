@@ -21,14 +21,16 @@
 #include "log.h"
 #include "check_run.h"
 
-static const struct db_stmt st_add = {"it_add", "SELECT $1::int + 1, pg_backend_pid()", 1};
-static const struct db_stmt st_sleep = {"it_sleep", "SELECT pg_sleep($1::float8)", 1};
-static const struct db_stmt st_insert = {"it_insert", "INSERT INTO it_pool_probe (tag, n) VALUES ($1, $2::int)", 2};
-static const struct db_stmt st_div = {"it_div", "SELECT 1 / $1::int", 1};
-static const struct db_stmt st_count = {"it_count", "SELECT count(*) FROM it_pool_probe WHERE tag = $1", 1};
+static const struct db_stmt st_add = {"it_add", "SELECT $1::int + 1, pg_backend_pid()", 1, false};
+/* The same, sent with its text and planned at each call, between prepared ones in the pipelines. */
+static const struct db_stmt st_add_planned = {"it_add_planned", "SELECT $1::int + 1, pg_backend_pid()", 1, true};
+static const struct db_stmt st_sleep = {"it_sleep", "SELECT pg_sleep($1::float8)", 1, false};
+static const struct db_stmt st_insert = {"it_insert", "INSERT INTO it_pool_probe (tag, n) VALUES ($1, $2::int)", 2, false};
+static const struct db_stmt st_div = {"it_div", "SELECT 1 / $1::int", 1, false};
+static const struct db_stmt st_count = {"it_count", "SELECT count(*) FROM it_pool_probe WHERE tag = $1", 1, false};
 /* For the rest of its session, the connection's statements run without the server's timeout. */
-static const struct db_stmt st_no_timeout = {"it_no_timeout", "SELECT set_config('statement_timeout', '0', false)", 0};
-static const struct db_stmt *const stmts[] = {&st_add, &st_sleep, &st_insert, &st_div, &st_count, &st_no_timeout};
+static const struct db_stmt st_no_timeout = {"it_no_timeout", "SELECT set_config('statement_timeout', '0', false)", 0, false};
+static const struct db_stmt *const stmts[] = {&st_add, &st_add_planned, &st_sleep, &st_insert, &st_div, &st_count, &st_no_timeout};
 
 static struct event_base *base;
 static char tag[64]; /* this test's rows in it_pool_probe */
@@ -184,7 +186,7 @@ START_TEST(test_pipelined_queries)
 		snprintf(n, sizeof n, "%d", i);
 		o[i].pending = &pending;
 		const char *params[] = {n};
-		db_query(pool, &st_add, params, on_result, &o[i]);
+		db_query(pool, i % 3 == 0 ? &st_add_planned : &st_add, params, on_result, &o[i]);
 	}
 	run_until_done(&pending, 10000, "200 pipelined queries");
 	for (int i = 0; i < N; i++) {
