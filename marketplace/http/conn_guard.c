@@ -10,6 +10,7 @@
 #include <event2/http.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -535,6 +536,11 @@ static bool admit(struct conn_guard *g, struct evhttp_connection *evcon)
 		return false;
 	}
 	peer_of(g->fd, cfg->trusted, &g->from);
+	/* A response's last segment must not wait for the client's delayed
+	 * ACK of the ones before (Nagle): that added 40 ms to every page of
+	 * listings a single client fetched.  Failing to set it only costs that. */
+	int one = 1;
+	(void)setsockopt(g->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	enum quota_verdict verdict = quota_connection_open(cfg->quota, &g->from);
 	if (verdict != QUOTA_ADMITTED) {
 		log_msg(LOG_DEBUG, NULL, "closing a new connection: over the %s connection cap",
