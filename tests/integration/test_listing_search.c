@@ -864,11 +864,11 @@ static void child_churn(int go, int port, const char *owner, const char *admin, 
 			char path[200], body[120];
 			int status;
 			if (strcmp(steps[s], "edit") == 0) {
-				snprintf(path, sizeof path, LISTINGS "/%s", ids[i]);
+				snprintf(path, sizeof path, LISTINGS "/%.39s", ids[i]);
 				snprintf(body, sizeof body, "{\"summary\":\"Bản sửa ở bước %zu\"}", s);
 				status = child_request(port, "PATCH", path, owner, body);
 			} else {
-				snprintf(path, sizeof path, LISTINGS "/%s/%s", ids[i], steps[s]);
+				snprintf(path, sizeof path, LISTINGS "/%.39s/%s", ids[i], steps[s]);
 				status = child_request(port, "POST", path, strcmp(steps[s], "close") == 0 ? owner : admin,
 						       NULL);
 			}
