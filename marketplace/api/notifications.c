@@ -24,7 +24,7 @@
 	"SELECT to_char(created_at AT TIME ZONE 'UTC', " UTC_MICROS "), id, notification_json(n)::text" \
 	" FROM notifications n WHERE user_id = $1::uuid" filter \
 	"  AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))" \
-	" ORDER BY created_at DESC, id DESC LIMIT $4::int", 4}
+	" ORDER BY created_at DESC, id DESC LIMIT $4::int", 4, false}
 
 const struct db_stmt notifications_statements[] = {
 	[NOTIFICATIONS_LIST] = LIST("notifications_list", ""),
