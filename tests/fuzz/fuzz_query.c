@@ -75,7 +75,10 @@ static void check_cursor_decode(const char *encoded, size_t out_size)
 	if (cursor_decode(encoded, out, out_size)) {
 		size_t n = strnlen(out, out_size);
 		FUZZ_CHECK(n > 0 && n < out_size);
-		FUZZ_CHECK(n == strlen(encoded) * 6 / 8);
+		/* keys "." 32 hex digits of signature */
+		const char *dot = strrchr(encoded, '.');
+		FUZZ_CHECK(dot != NULL && strlen(dot + 1) == 32);
+		FUZZ_CHECK(n == (size_t)(dot - encoded) * 6 / 8);
 		char again[4096 * 2], back[4096];
 		FUZZ_CHECK(cursor_encode(out, again, sizeof again));
 		FUZZ_CHECK(cursor_decode(again, back, sizeof back) && strcmp(back, out) == 0);
@@ -83,10 +86,10 @@ static void check_cursor_decode(const char *encoded, size_t out_size)
 	free(out);
 }
 
-/* Any NUL-free text encodes, given room, to a cursor decoding back to it. */
+/* Any NUL-free text encodes, given room, to a signed cursor decoding back to it. */
 static void check_cursor_encode(const char *text, size_t out_size)
 {
-	size_t len = strlen(text), needed = (len * 8 + 5) / 6 + 1;
+	size_t len = strlen(text), needed = (len * 8 + 5) / 6 + 1 + 32 + 1;
 	char *out = exact_buffer(out_size);
 	bool ok = cursor_encode(text, out, out_size);
 	FUZZ_CHECK(ok == (needed <= out_size));
