@@ -38,6 +38,7 @@
 	" FROM (SELECT " key " AS key, l.id FROM listings l" join SEARCH_WHERE " AND ($6::" key_type " IS NULL OR " keyset ")" \
 	"  ORDER BY " order " LIMIT $8::int) p JOIN listings l ON l.id = p.id ORDER BY " order
 #define NEGOTIABLE_LAST "coalesce(l.price_min_vnd, 9223372036854775807)"
+#define SEARCH_QUERY "websearch_to_tsquery('simple', search_text($5::jsonb->>'q'))"
 
 const struct db_stmt listings_statements[] = {
 	[LISTINGS_CREATE] = {"listings_create",
@@ -68,9 +69,32 @@ const struct db_stmt listings_statements[] = {
 		    "(" NEGOTIABLE_LAST ", l.id) > ($6::bigint, $7::uuid)", "key, id"),
 	8, true},
 
+	/*
+	 * Relevance: listings with the words in their title or keywords first,
+	 * then those with them only in the summary or description; newest
+	 * first within each.  Each tier is read in listed_at order from an
+	 * index and stops at the page's end, so a common word costs what the
+	 * page costs, not what all its matches do (scoring every match took
+	 * 0.6-0.8 s for a common word in a million listings; this, 7.5 ms).
+	 * The cursor's key is "<tier>,<listed_at>".  A fuzzy search has one
+	 * tier.
+	 */
 	[LISTINGS_SEARCH_RELEVANCE] = {"listings_search_relevance",
-	SEARCH_PAGE("'r'", "p.key", "k.rank", " CROSS JOIN LATERAL (SELECT listing_rank(l, $5::jsonb) AS rank) k",
-		    "real", "(k.rank, l.id) < ($6::real, $7::uuid)", "key DESC, id DESC"),
+	"SELECT CASE WHEN $5::jsonb->>'fuzzy' = 'true' THEN 'R' ELSE 'r' END,"
+	" p.tier || ',' || to_char(p.listed_at AT TIME ZONE 'UTC', " UTC_MICROS "), p.id,"
+	" listing_json(l, $3::uuid, $4::bool)::text FROM ("
+	" (SELECT 1 AS tier, l.listed_at, l.id FROM listings l" SEARCH_WHERE
+	"   AND (coalesce($5::jsonb->>'fuzzy' = 'true', false) OR l.search_head @@ " SEARCH_QUERY ")"
+	"   AND ($6::text IS NULL OR (split_part($6, ',', 1) = '1'"
+	"        AND (l.listed_at, l.id) < (split_part($6, ',', 2)::timestamptz, $7::uuid)))"
+	"  ORDER BY l.listed_at DESC, l.id DESC LIMIT $8::int)"
+	" UNION ALL"
+	" (SELECT 0, l.listed_at, l.id FROM listings l" SEARCH_WHERE
+	"   AND NOT coalesce($5::jsonb->>'fuzzy' = 'true', false) AND NOT l.search_head @@ " SEARCH_QUERY
+	"   AND ($6::text IS NULL OR split_part($6, ',', 1) = '1'"
+	"        OR (l.listed_at, l.id) < (split_part($6, ',', 2)::timestamptz, $7::uuid))"
+	"  ORDER BY l.listed_at DESC, l.id DESC LIMIT $8::int)"
+	") p JOIN listings l ON l.id = p.id ORDER BY p.tier DESC, p.listed_at DESC, p.id DESC LIMIT $8::int",
 	8, true},
 
 	[LISTINGS_CHANGES] = {"listings_changes",
