@@ -18,8 +18,6 @@
 #include "validate.h"
 #include "write.h"
 
-#define UTC_MICROS "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
-
 /*
  * The search: $1 the statuses shown, $2 an organisation (mine=true), $3
  * and $4 who is looking (organisation, administrator), $5 the filters
@@ -32,13 +30,14 @@
 #define SEARCH_WHERE                                                                                          \
 	" WHERE l.status = ANY($1::text[]) AND ($2::uuid IS NULL OR l.organization_id = $2::uuid)"           \
 	"  AND listing_meets(l, $5::jsonb)"
-#define SEARCH_PAGE(letter, key_text, key, join, key_type, keyset, order)                                              \
-	"SELECT CASE WHEN $5::jsonb->>'fuzzy' = 'true' THEN upper(" letter ") ELSE " letter " END, " key_text ","  \
+#define SEARCH_PAGE(letter, key_text, key, key_type, keyset, order)                                              \
+	"SELECT CASE WHEN " SEARCH_FUZZY " THEN upper(" letter ") ELSE " letter " END, " key_text ","  \
 	" p.id, listing_json(l, $3::uuid, $4::bool)::text"                                                     \
-	" FROM (SELECT " key " AS key, l.id FROM listings l" join SEARCH_WHERE " AND ($6::" key_type " IS NULL OR " keyset ")" \
+	" FROM (SELECT " key " AS key, l.id FROM listings l" SEARCH_WHERE " AND ($6::" key_type " IS NULL OR " keyset ")" \
 	"  ORDER BY " order " LIMIT $8::int) p JOIN listings l ON l.id = p.id ORDER BY " order
 #define NEGOTIABLE_LAST "coalesce(l.price_min_vnd, 9223372036854775807)"
 #define SEARCH_QUERY "websearch_to_tsquery('simple', search_text($5::jsonb->>'q'))"
+#define SEARCH_FUZZY "coalesce($5::jsonb->>'fuzzy' = 'true', false)"
 
 const struct db_stmt listings_statements[] = {
 	[LISTINGS_CREATE] = {"listings_create",
@@ -59,13 +58,13 @@ const struct db_stmt listings_statements[] = {
 	"SELECT * FROM listing_transition($1::uuid, $2, $3, $4::uuid, $5::uuid, $6::bool, $7, $8::int, $9)", 9, false},
 
 	[LISTINGS_SEARCH_NEWEST] = {"listings_search_newest",
-	SEARCH_PAGE("'n'", "to_char(p.key AT TIME ZONE 'UTC', " UTC_MICROS ")", "l.listed_at", "", "timestamptz",
+	SEARCH_PAGE("'n'", "to_char(p.key AT TIME ZONE 'UTC', " UTC_MICROS ")", "l.listed_at", "timestamptz",
 		    "(l.listed_at, l.id) < ($6::timestamptz, $7::uuid)", "key DESC, id DESC"),
 	8, true},
 
 	/* Cheapest first; negotiable prices (null) last. */
 	[LISTINGS_SEARCH_PRICE] = {"listings_search_price",
-	SEARCH_PAGE("'p'", "p.key", NEGOTIABLE_LAST, "", "bigint",
+	SEARCH_PAGE("'p'", "p.key", NEGOTIABLE_LAST, "bigint",
 		    "(" NEGOTIABLE_LAST ", l.id) > ($6::bigint, $7::uuid)", "key, id"),
 	8, true},
 
@@ -80,17 +79,17 @@ const struct db_stmt listings_statements[] = {
 	 * tier.
 	 */
 	[LISTINGS_SEARCH_RELEVANCE] = {"listings_search_relevance",
-	"SELECT CASE WHEN $5::jsonb->>'fuzzy' = 'true' THEN 'R' ELSE 'r' END,"
+	"SELECT CASE WHEN " SEARCH_FUZZY " THEN 'R' ELSE 'r' END,"
 	" p.tier || ',' || to_char(p.listed_at AT TIME ZONE 'UTC', " UTC_MICROS "), p.id,"
 	" listing_json(l, $3::uuid, $4::bool)::text FROM ("
 	" (SELECT 1 AS tier, l.listed_at, l.id FROM listings l" SEARCH_WHERE
-	"   AND (coalesce($5::jsonb->>'fuzzy' = 'true', false) OR l.search_head @@ " SEARCH_QUERY ")"
+	"   AND (" SEARCH_FUZZY " OR l.search_head @@ " SEARCH_QUERY ")"
 	"   AND ($6::text IS NULL OR (split_part($6, ',', 1) = '1'"
 	"        AND (l.listed_at, l.id) < (split_part($6, ',', 2)::timestamptz, $7::uuid)))"
 	"  ORDER BY l.listed_at DESC, l.id DESC LIMIT $8::int)"
 	" UNION ALL"
 	" (SELECT 0, l.listed_at, l.id FROM listings l" SEARCH_WHERE
-	"   AND NOT coalesce($5::jsonb->>'fuzzy' = 'true', false) AND NOT l.search_head @@ " SEARCH_QUERY
+	"   AND NOT " SEARCH_FUZZY " AND NOT l.search_head @@ " SEARCH_QUERY
 	"   AND ($6::text IS NULL OR split_part($6, ',', 1) = '1'"
 	"        OR (l.listed_at, l.id) < (split_part($6, ',', 2)::timestamptz, $7::uuid))"
 	"  ORDER BY l.listed_at DESC, l.id DESC LIMIT $8::int)"
@@ -519,15 +518,14 @@ struct search_call {
 	int limit;
 	bool may_retry;
 	char *fuzzy_filters;
-	char *params[8]; /* owned copies, NULL for SQL NULL */
+	char *params[8]; /* 0-6 owned copies (NULL for SQL NULL); 7 is count */
 	char count[16];
 };
 
 static void search_call_free(struct search_call *c)
 {
-	for (int i = 0; i < 8; i++)
-		if (c->params[i] != c->count)
-			free(c->params[i]);
+	for (int i = 0; i < 7; i++)
+		free(c->params[i]);
 	free(c->fuzzy_filters);
 	free(c);
 }

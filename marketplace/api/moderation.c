@@ -5,8 +5,6 @@
 #include "request.h"
 #include "respond.h"
 
-#define UTC_MICROS "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
-
 /* Each item: {type, id, title (a listing's, an organisation's name), since, and the listing or
  * the organisation as an administrator sees it}. */
 const struct db_stmt moderation_statements[] = {

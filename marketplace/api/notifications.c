@@ -11,8 +11,6 @@
 #include "validate.h"
 #include "write.h"
 
-#define UTC_MICROS "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
-
 /*
  * One page of the caller's ($1) notifications, keyset on (created_at, id):
  * the notifications an event writes share its transaction's created_at, so

@@ -17,8 +17,6 @@
 const char *const organization_kinds[] = {"enterprise", "research_institute", "university",
 						 "startup", "government", "intermediary", NULL};
 
-#define UTC_MICROS "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
-
 /*
  * $6: the caller is an administrator.  When anyone else changes what was
  * verified (name, kind, tax code, province), the organisation goes back to

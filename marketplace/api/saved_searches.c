@@ -14,7 +14,6 @@
 #include "validate.h"
 #include "write.h"
 
-#define UTC_MICROS "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
 #define SAVED_SEARCH_JSON(s) \
 	"jsonb_build_object('id', " s ".id, 'name', " s ".name, 'filters', " s ".filters," \
 	" 'created_at', rfc3339(" s ".created_at))::text"

@@ -25,6 +25,10 @@ struct query {
 bool query_parse(struct request *r, const char *const *allowed, struct query *q) MUST_CHECK;
 void query_free(struct query *q);
 
+/* How a page statement writes a time key of its cursor, to the microsecond
+ * in UTC: to_char(t AT TIME ZONE 'UTC', UTC_MICROS). */
+#define UTC_MICROS "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
+
 /*
  * The keys of a cursor written by a page statement ordered by (time, id):
  * splits q->cursor in place.  True with both NULL when there is none;

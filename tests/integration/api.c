@@ -235,6 +235,42 @@ json_t *api_expect_json(int status, const char *method, const char *path, const 
 	return doc;
 }
 
+json_t *api_list_all(const char *collection, const char *query, const char *token)
+{
+	json_t *all = json_array();
+	char cursor[512] = "";
+	for (int page = 0; page < 200; page++) {
+		char path[2048];
+		snprintf(path, sizeof path, "%s?%s%s%s", collection, query, cursor[0] ? "&cursor=" : "", cursor);
+		json_t *doc = api_expect_json(200, "GET", path, token, NULL);
+		json_t *items = json_object_get(doc, "items");
+		ck_assert_msg(json_is_array(items), "%s: no items", path);
+		json_array_extend(all, items);
+		json_t *next = json_object_get(doc, "next_cursor");
+		ck_assert_msg(json_is_null(next) || json_is_string(next), "%s: next_cursor neither string nor null", path);
+		bool more = json_is_string(next);
+		if (more) {
+			ck_assert(strlen(json_string_value(next)) < sizeof cursor);
+			snprintf(cursor, sizeof cursor, "%s", json_string_value(next));
+		}
+		json_decref(doc);
+		if (!more)
+			return all;
+	}
+	ck_abort_msg("GET %s?%s does not end", collection, query);
+	return NULL;
+}
+
+bool api_has_id(json_t *items, const char *id)
+{
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it)
+		if (strcmp(api_str(it, "id"), id) == 0)
+			return true;
+	return false;
+}
+
 /* ------------------------------------------------------------ validation errors (422) */
 
 void api_assert_errors(const struct it_response *r, const char *const *pairs, const char *what)
@@ -396,6 +432,19 @@ long api_sql_exec(PGconn *pg, const char *sql, const char *p1, const char *p2)
 void api_make_email(char *out, size_t size, const char *who)
 {
 	snprintf(out, size, "%s.%s@example.vn", who, api_tag());
+}
+
+void api_marker(char *out, size_t size, const char *what)
+{
+	unsigned long long x = (unsigned long long)api_run_num() * 2654435761ULL;
+	for (const char *p = what; *p != '\0'; p++)
+		x = x * 31 + (unsigned char)*p;
+	size_t n = (size_t)snprintf(out, size, "%s", what);
+	for (int i = 0; i < 30 && n + 1 < size; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		out[n++] = (char)('a' + (x >> 33) % 26);
+	}
+	out[n] = '\0';
 }
 
 void api_make_tax(char out[16], int k)

@@ -164,8 +164,17 @@ json_t *api_obj(json_t *parent, const char *key);
 bool api_is_uuid(const char *s);
 /* Seconds since the epoch of "YYYY-MM-DDTHH:MM:SSZ", or -1. */
 long api_parse_utc(const char *s);
-/* base64url of text without padding, as the server's cursors, into out (truncated to size). */
+/* base64url of text without padding, into out (truncated to size): the form of a cursor's
+ * keys, without the signature the server requires. */
 void api_b64url(const char *text, char *out, size_t size);
+
+/*
+ * Every item of GET <collection>?<query> (200 each), following next_cursor
+ * to the end; json_decref the array.  query may be "".
+ */
+json_t *api_list_all(const char *collection, const char *query, const char *token);
+/* Whether one of items has "id": id; fails when an item has no string id. */
+bool api_has_id(json_t *items, const char *id);
 
 /* ------------------------------------------------------------ SQL */
 
@@ -189,6 +198,12 @@ struct api_acct {
 
 /* "<who>.<tag>@example.vn": an email unique to this run. */
 void api_make_email(char *out, size_t size, const char *who);
+/*
+ * A word of letters only, unique to this run and `what`: `what`, then up
+ * to 30 letters drawn from the run tag and `what`, as many as size leaves
+ * room for.  For titles a test searches for without meeting other runs'.
+ */
+void api_marker(char *out, size_t size, const char *what);
 /* A 10-digit tax code unique to this run; k in 0-99 tells a run's apart. */
 void api_make_tax(char out[16], int k);
 

@@ -7,7 +7,7 @@
  * feed kept as an exact mirror while another process changes listings.
  *
  * Every fixture title carries a word unique to the run and the test
- * (marker()), and every query names it in q=, so that listings of other
+ * (api_marker()), and every query names it in q=, so that listings of other
  * suites and runs in the same database never take part.  The changes-feed
  * test is the exception: it mirrors the whole feed and compares it with
  * the whole table.
@@ -30,26 +30,6 @@
 #define LISTINGS "/api/v1/listings"
 
 /* ------------------------------------------------------------ helpers */
-
-static void marker(char *out, size_t size, const char *what)
-{
-	/*
-	 * `what`, then 30 letters drawn from the run tag and `what`: over 32
-	 * characters, so that a query naming it is searched by full text only
-	 * (the server also matches short queries by trigram similarity, which
-	 * would let another run's marker of nearly the same digits match), and
-	 * unlike any other run's.
-	 */
-	unsigned long long x = (unsigned long long)api_run_num() * 2654435761ULL;
-	for (const char *p = what; *p != '\0'; p++)
-		x = x * 31 + (unsigned char)*p;
-	size_t n = (size_t)snprintf(out, size, "%s", what);
-	for (int i = 0; i < 30 && n + 1 < size; i++) {
-		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-		out[n++] = (char)('a' + (x >> 33) % 26);
-	}
-	out[n] = '\0';
-}
 
 /* Percent-encodes text for a query string into out. */
 static void urlenc(const char *text, char *out, size_t size)
@@ -113,31 +93,6 @@ static json_t *simple_doc(const char *title, json_int_t price_min)
 	return d;
 }
 
-/* Every item of GET /listings?<query> (200), following cursors; decref. */
-static json_t *list_all(const char *query, const char *token)
-{
-	json_t *all = json_array();
-	char cursor[512] = "";
-	for (int page = 0; page < 200; page++) {
-		char path[1400];
-		snprintf(path, sizeof path, LISTINGS "?%s%s%s", query, cursor[0] ? "&cursor=" : "", cursor);
-		json_t *doc = api_expect_json(200, "GET", path, token, NULL);
-		json_t *items = json_object_get(doc, "items");
-		ck_assert_msg(json_is_array(items), "%s: no items", path);
-		json_array_extend(all, items);
-		json_t *next = json_object_get(doc, "next_cursor");
-		ck_assert_msg(json_is_null(next) || json_is_string(next), "%s: next_cursor neither string nor null", path);
-		bool more = json_is_string(next);
-		if (more)
-			snprintf(cursor, sizeof cursor, "%s", json_string_value(next));
-		json_decref(doc);
-		if (!more)
-			return all;
-	}
-	ck_abort_msg("GET /listings?%s does not end", query);
-	return NULL;
-}
-
 /* Fixture names for messages: which id is which. */
 struct names {
 	const char *ids[16];
@@ -153,20 +108,10 @@ static const char *label_of(const struct names *nm, const char *id)
 	return "another listing";
 }
 
-static bool has(json_t *items, const char *id)
-{
-	size_t i;
-	json_t *it;
-	json_array_foreach(items, i, it)
-		if (strcmp(api_str(it, "id"), id) == 0)
-			return true;
-	return false;
-}
-
 /* GET /listings?<query> returns exactly `want` (NULL-terminated ids), in that order when `ordered`. */
 static void expect_ids(const struct names *nm, const char *query, const char *const *want, bool ordered)
 {
-	json_t *items = list_all(query, NULL);
+	json_t *items = api_list_all(LISTINGS, query, NULL);
 	size_t n = 0;
 	while (want[n] != NULL)
 		n++;
@@ -219,7 +164,7 @@ static void fixture(struct fixture *f, const char *what)
 	snprintf(who[1], sizeof who[1], "search-b-%s", what);
 	verified_member(&f->a, &f->admin, who[0], "Công ty Cổ phần Nông sản Quảng Trị", "quang-tri");
 	verified_member(&f->b, &f->admin, who[1], "Hợp tác xã Nông nghiệp Phong Điền", "hue");
-	marker(f->word, sizeof f->word, what);
+	api_marker(f->word, sizeof f->word, what);
 	char t[7][200];
 	snprintf(t[0], sizeof t[0], "Công nghệ sấy hồ tiêu bằng năng lượng mặt trời %s", f->word);
 	snprintf(t[1], sizeof t[1], "Cần máy say lúa quy mô hộ gia đình %s", f->word);
@@ -330,8 +275,7 @@ START_TEST(test_diacritics)
 	expect_ids(&f.nm, q, NONE, false);
 	/*
 	 * Short queries on their own (other listings of the database may match
-	 * too, and the server also matches short queries by title similarity):
-	 * the fixture's listings are found, the unpublished ones never.
+	 * too): the fixture's listings are found, the unpublished ones never.
 	 */
 	const struct {
 		const char *text;
@@ -343,11 +287,11 @@ START_TEST(test_diacritics)
 		char enc[300];
 		urlenc(alone[i].text, enc, sizeof enc);
 		snprintf(q, sizeof q, "q=%s&limit=100", enc);
-		json_t *items = list_all(q, NULL);
+		json_t *items = api_list_all(LISTINGS, q, NULL);
 		for (size_t k = 0; alone[i].found[k] != NULL; k++)
-			ck_assert_msg(has(items, alone[i].found[k]), "q=%s does not find %s", alone[i].text,
+			ck_assert_msg(api_has_id(items, alone[i].found[k]), "q=%s does not find %s", alone[i].text,
 				      label_of(&f.nm, alone[i].found[k]));
-		ck_assert_msg(!has(items, f.l[5]) && !has(items, f.l[6]), "q=%s finds an unpublished listing",
+		ck_assert_msg(!api_has_id(items, f.l[5]) && !api_has_id(items, f.l[6]), "q=%s finds an unpublished listing",
 			      alone[i].text);
 		json_decref(items);
 	}
@@ -356,7 +300,7 @@ START_TEST(test_diacritics)
 	static const char *const odd[] = {"\"sấy hồ\"", "sấy -lúa", "sấy OR lúa", "(sấy", "'", "&|!:*", "\\"};
 	for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
 		q_with(q, sizeof q, &f, odd[i], "");
-		json_decref(list_all(q, NULL));
+		json_decref(api_list_all(LISTINGS, q, NULL));
 	}
 }
 END_TEST
@@ -373,14 +317,10 @@ START_TEST(test_typo)
 	struct api_acct owner, admin;
 	api_admin(&admin);
 	verified_member(&owner, &admin, "typo", "Công ty Lỗi chính tả", "quang-tri");
-	/* A word of 20 letters of this run only, and the same word with one letter changed. */
-	char word[32], typo[32], title[120], id[4][40];
-	unsigned long long x = (unsigned long long)api_run_num() * 2654435761ULL + 77;
-	for (int i = 0; i < 20; i++) {
-		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-		word[i] = (char)('a' + (x >> 33) % 26);
-	}
-	word[20] = '\0';
+	/* A word of this run only, short enough (24 letters) for the fuzzy
+	 * second try, and the same word with one letter changed. */
+	char word[25], typo[25], title[120], id[4][40];
+	api_marker(word, sizeof word, "typo");
 	snprintf(typo, sizeof typo, "%s", word);
 	typo[10] = typo[10] == 'q' ? 'x' : 'q';
 	for (int i = 0; i < 4; i++) {
@@ -389,24 +329,24 @@ START_TEST(test_typo)
 	}
 	char q[200];
 	snprintf(q, sizeof q, "q=%s&limit=100", word);
-	json_t *items = list_all(q, NULL);
+	json_t *items = api_list_all(LISTINGS, q, NULL);
 	ck_assert_int_eq(json_array_size(items), 4);
 	json_decref(items);
 	/* The typo finds all four, also over pages of one (the cursors stay fuzzy). */
 	snprintf(q, sizeof q, "q=%s&limit=1", typo);
-	items = list_all(q, NULL);
+	items = api_list_all(LISTINGS, q, NULL);
 	ck_assert_msg(json_array_size(items) == 4, "q=%s (one letter wrong) finds %zu of 4", typo,
 		      json_array_size(items));
 	for (int i = 0; i < 4; i++)
-		ck_assert(has(items, id[i]));
+		ck_assert(api_has_id(items, id[i]));
 	json_decref(items);
 	/* Two words: both must be there, and no typo is forgiven. */
 	snprintf(q, sizeof q, "q=%s%%20t%%C3%%B4m&limit=100", word);
-	items = list_all(q, NULL);
+	items = api_list_all(LISTINGS, q, NULL);
 	ck_assert_int_eq(json_array_size(items), 0);
 	json_decref(items);
 	snprintf(q, sizeof q, "q=%s%%20thi%%E1%%BA%%BFt&limit=100", typo);
-	items = list_all(q, NULL);
+	items = api_list_all(LISTINGS, q, NULL);
 	ck_assert_int_eq(json_array_size(items), 0);
 	json_decref(items);
 }
@@ -590,7 +530,7 @@ START_TEST(test_keyset_pages)
 	api_admin(&admin);
 	verified_member(&a, &admin, "pages-a", "Công ty TNHH Phần mềm Đông Hà", "quang-tri");
 	char word[64], title[200], q[200];
-	marker(word, sizeof word, "trang");
+	api_marker(word, sizeof word, "trang");
 	snprintf(q, sizeof q, "q=%s", word);
 	enum { N = 10 };
 	char orig[N][40];
@@ -887,7 +827,7 @@ START_TEST(test_changes_feed_mirror)
 	api_admin(&admin);
 	verified_member(&a, &admin, "feed-a", "Trung tâm Thông tin KH&CN Quảng Trị", "quang-tri");
 	char word[64], title[200];
-	marker(word, sizeof word, "nguonthaydoi");
+	api_marker(word, sizeof word, "nguonthaydoi");
 	enum { N = 12 };
 	char ids[N][40];
 	for (int i = 0; i < N; i++) {

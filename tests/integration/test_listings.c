@@ -36,27 +36,6 @@ static void lpath(char *out, size_t size, const char *id, const char *suffix)
 	snprintf(out, size, LISTINGS "/%s%s", id, suffix);
 }
 
-/* A word unique to this run and `what`, for titles and searches: letters and digits only. */
-static void marker(char *out, size_t size, const char *what)
-{
-	/*
-	 * `what`, then 30 letters drawn from the run tag and `what`: over 32
-	 * characters, so that a query naming it is searched by full text only
-	 * (the server also matches short queries by trigram similarity, which
-	 * would let another run's marker of nearly the same digits match), and
-	 * unlike any other run's.
-	 */
-	unsigned long long x = (unsigned long long)api_run_num() * 2654435761ULL;
-	for (const char *p = what; *p != '\0'; p++)
-		x = x * 31 + (unsigned char)*p;
-	size_t n = (size_t)snprintf(out, size, "%s", what);
-	for (int i = 0; i < 30 && n + 1 < size; i++) {
-		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-		out[n++] = (char)('a' + (x >> 33) % 26);
-	}
-	out[n] = '\0';
-}
-
 /* A valid creation document of `kind` (json_decref it or hand it over). */
 static json_t *listing_doc(const char *kind, const char *title)
 {
@@ -222,46 +201,6 @@ static void in_state(const struct api_acct *owner, const struct api_acct *admin,
 		ck_abort_msg("no state %s", state);
 }
 
-/* Whether items (an array of listings) has one with this id. */
-static bool has_id(json_t *items, const char *id)
-{
-	size_t i;
-	json_t *it;
-	json_array_foreach(items, i, it) {
-		const char *v = json_string_value(json_object_get(it, "id"));
-		if (v != NULL && strcmp(v, id) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* Every item of GET /listings?<query> as token (200), following cursors; decref. */
-static json_t *list_all(const char *query, const char *token)
-{
-	json_t *all = json_array();
-	char cursor[512] = "";
-	for (int page = 0; page < 200; page++) {
-		char path[1024];
-		snprintf(path, sizeof path, LISTINGS "?%s%s%s", query, cursor[0] ? "&cursor=" : "", cursor);
-		json_t *doc = api_expect_json(200, "GET", path, token, NULL);
-		json_t *items = json_object_get(doc, "items");
-		ck_assert_msg(json_is_array(items), "%s: no items", path);
-		json_array_extend(all, items);
-		json_t *next = json_object_get(doc, "next_cursor");
-		ck_assert_msg(json_is_null(next) || json_is_string(next), "%s: next_cursor neither string nor null", path);
-		bool more = json_is_string(next);
-		if (more) {
-			ck_assert(strlen(json_string_value(next)) < sizeof cursor);
-			snprintf(cursor, sizeof cursor, "%s", json_string_value(next));
-		}
-		json_decref(doc);
-		if (!more)
-			return all;
-	}
-	ck_abort_msg("GET /listings?%s does not end", query);
-	return NULL;
-}
-
 /* The current year where the exchange is (UTC+7), as the ref numbers it. */
 static int local_year(void)
 {
@@ -405,7 +344,7 @@ START_TEST(test_lifecycle)
 	api_admin(&admin);
 	member(&a, "life-a", "Viện Khoa học Nông nghiệp Quảng Trị", "research_institute", "quang-tri", NULL);
 	char word[64];
-	marker(word, sizeof word, "vongdoi");
+	api_marker(word, sizeof word, "vongdoi");
 	char title[200];
 	snprintf(title, sizeof title, "Công nghệ sấy hồ tiêu %s", word);
 
@@ -602,7 +541,7 @@ START_TEST(test_forbidden_transitions)
 						 {"published", "suspend"},     {"rejected", "submit"},
 						 {"expired", "renew"},         {"suspended", "reinstate"}};
 	char word[64];
-	marker(word, sizeof word, "camchuyen");
+	api_marker(word, sizeof word, "camchuyen");
 	for (size_t s = 0; s < sizeof states / sizeof states[0]; s++) {
 		char title[200];
 		snprintf(title, sizeof title, "Trạng thái %s %s", states[s], word);
@@ -652,7 +591,7 @@ START_TEST(test_roles)
 	member(&a, "roles-a", "Trung tâm Ứng dụng KH&CN Quảng Trị", "government", "quang-tri", &admin);
 	member(&b, "roles-b", "Công ty TNHH Thiết bị Huế", "enterprise", "hue", &admin);
 	char word[64], title[200];
-	marker(word, sizeof word, "vaitro");
+	api_marker(word, sizeof word, "vaitro");
 	snprintf(title, sizeof title, "Quy trình ủ phân hữu cơ %s", word);
 	char *doc_body = api_dump(listing_doc("technology_offer", title));
 
@@ -729,7 +668,7 @@ START_TEST(test_approve_needs_verification_now)
 	api_admin(&admin);
 	member(&a, "reverify-a", "Công ty TNHH Điện mặt trời Hải Lăng", "enterprise", "quang-tri", &admin);
 	char word[64], title[200];
-	marker(word, sizeof word, "xacminh");
+	api_marker(word, sizeof word, "xacminh");
 	snprintf(title, sizeof title, "Hệ thống điện mặt trời áp mái %s", word);
 	struct listing l;
 	in_state(&a, &admin, "pending_review", title, &l);
@@ -756,7 +695,7 @@ START_TEST(test_visibility)
 	member(&a, "vis-a", "Viện Nghiên cứu Thủy sản miền Trung", "research_institute", "quang-tri", &admin);
 	member(&b, "vis-b", "Công ty Cổ phần Chế biến Hải sản Đà Nẵng", "enterprise", "da-nang", &admin);
 	char word[64], title[200];
-	marker(word, sizeof word, "hienthi");
+	api_marker(word, sizeof word, "hienthi");
 	snprintf(title, sizeof title, "Công nghệ nuôi tôm tuần hoàn %s", word);
 	static const char *const states[] = {"draft", "pending_review", "rejected", "closed", "published"};
 	struct listing l[5];
@@ -786,46 +725,46 @@ START_TEST(test_visibility)
 	snprintf(query, sizeof query, "q=%s&limit=100", word);
 	const char *tokens[] = {NULL, b.token, a.token};
 	for (size_t t = 0; t < 3; t++) {
-		json_t *items = list_all(query, tokens[t]);
-		ck_assert_msg(json_array_size(items) == 1 && has_id(items, l[4].id),
+		json_t *items = api_list_all(LISTINGS, query, tokens[t]);
+		ck_assert_msg(json_array_size(items) == 1 && api_has_id(items, l[4].id),
 			      "GET /listings?%s (caller %zu) lists %zu items, expected the published one", query, t,
 			      json_array_size(items));
 		json_decref(items);
 	}
 
 	/* mine=true: the caller's organisation, every state. */
-	json_t *items = list_all("mine=true&limit=100", a.token);
+	json_t *items = api_list_all(LISTINGS, "mine=true&limit=100", a.token);
 	ck_assert_msg(json_array_size(items) == 5, "mine=true lists %zu, expected 5", json_array_size(items));
 	for (size_t i = 0; i < 5; i++)
-		ck_assert_msg(has_id(items, l[i].id), "mine=true misses the %s listing", states[i]);
+		ck_assert_msg(api_has_id(items, l[i].id), "mine=true misses the %s listing", states[i]);
 	json_decref(items);
-	items = list_all("mine=true&status=draft", a.token);
-	ck_assert_msg(json_array_size(items) == 1 && has_id(items, l[0].id), "mine=true&status=draft lists %zu",
+	items = api_list_all(LISTINGS, "mine=true&status=draft", a.token);
+	ck_assert_msg(json_array_size(items) == 1 && api_has_id(items, l[0].id), "mine=true&status=draft lists %zu",
 		      json_array_size(items));
 	json_decref(items);
-	items = list_all("mine=true", b.token);
-	ck_assert_msg(json_array_size(items) == 1 && has_id(items, theirs.id), "B's mine=true lists %zu",
+	items = api_list_all(LISTINGS, "mine=true", b.token);
+	ck_assert_msg(json_array_size(items) == 1 && api_has_id(items, theirs.id), "B's mine=true lists %zu",
 		      json_array_size(items));
 	json_decref(items);
 
 	/* status=: admins any; others published only. */
 	snprintf(query, sizeof query, "status=pending_review&q=%s&limit=100", word);
-	items = list_all(query, admin.token);
-	ck_assert_msg(json_array_size(items) == 1 && has_id(items, l[1].id), "admin status=pending_review lists %zu",
+	items = api_list_all(LISTINGS, query, admin.token);
+	ck_assert_msg(json_array_size(items) == 1 && api_has_id(items, l[1].id), "admin status=pending_review lists %zu",
 		      json_array_size(items));
 	json_decref(items);
-	items = list_all("status=pending_review&limit=100", admin.token);
+	items = api_list_all(LISTINGS, "status=pending_review&limit=100", admin.token);
 	size_t i;
 	json_t *it;
 	json_array_foreach(items, i, it)
 		ck_assert_str_eq(api_str(it, "status"), "pending_review");
-	ck_assert(has_id(items, l[1].id));
+	ck_assert(api_has_id(items, l[1].id));
 	json_decref(items);
 	api_expect_only(403, "GET", LISTINGS "?status=draft", a.token, NULL);
 	api_expect_only(403, "GET", LISTINGS "?status=pending_review", b.token, NULL);
 	snprintf(query, sizeof query, "status=published&q=%s", word);
-	items = list_all(query, NULL);
-	ck_assert(json_array_size(items) == 1 && has_id(items, l[4].id));
+	items = api_list_all(LISTINGS, query, NULL);
+	ck_assert(json_array_size(items) == 1 && api_has_id(items, l[4].id));
 	json_decref(items);
 	/* Last, so that a failure here hides nothing above. */
 	api_expect_only(401, "GET", LISTINGS "?status=draft", NULL, NULL);
@@ -1091,7 +1030,7 @@ START_TEST(test_patch_and_delete)
 	api_admin(&admin);
 	member(&a, "patch-a", "Công ty Cổ phần Dược liệu Hướng Hóa", "enterprise", "quang-tri", &admin);
 	char word[64], title[200], query[200];
-	marker(word, sizeof word, "suatin");
+	api_marker(word, sizeof word, "suatin");
 	snprintf(title, sizeof title, "Chiết xuất tinh dầu tràm %s", word);
 	snprintf(query, sizeof query, "q=%s&limit=100", word);
 
@@ -1161,16 +1100,16 @@ START_TEST(test_patch_and_delete)
 	/* Editing a published listing sends it back to review and out of the public list. */
 	act_to(a.token, l.id, "submit", NULL, "pending_review");
 	act_to(admin.token, l.id, "approve", NULL, "published");
-	json_t *items = list_all(query, NULL);
-	ck_assert(has_id(items, l.id));
+	json_t *items = api_list_all(LISTINGS, query, NULL);
+	ck_assert(api_has_id(items, l.id));
 	json_decref(items);
 	patch(&r, 200, l.id, a.token, "{\"description\":\"Thêm số liệu thử nghiệm\"}", NULL);
 	doc = it_json(&r);
 	ck_assert_str_eq(api_str(doc, "status"), "pending_review");
 	json_decref(doc);
 	it_response_free(&r);
-	items = list_all(query, NULL);
-	ck_assert_msg(!has_id(items, l.id), "an edited listing is still public before review");
+	items = api_list_all(LISTINGS, query, NULL);
+	ck_assert_msg(!api_has_id(items, l.id), "an edited listing is still public before review");
 	json_decref(items);
 	get_listing(NULL, l.id, 404);
 	/* In review, an edit keeps it there. */
@@ -1205,7 +1144,7 @@ START_TEST(test_idempotency)
 	struct api_acct a;
 	member(&a, "idem-a", "Trung tâm Giống cây trồng Quảng Trị", "government", "quang-tri", NULL);
 	char word[64], title[200], key[96];
-	marker(word, sizeof word, "mottin");
+	api_marker(word, sizeof word, "mottin");
 	snprintf(title, sizeof title, "Giống sắn kháng bệnh khảm lá %s", word);
 	snprintf(key, sizeof key, "Idempotency-Key: listing-%s", api_tag());
 	char *body = api_dump(listing_doc("technology_offer", title));
@@ -1262,7 +1201,7 @@ START_TEST(test_confidential_and_anonymous)
 	char name[200], secret[80], word[64], title[200];
 	snprintf(name, sizeof name, "Viện Vật liệu Ẩn Danh %s", api_tag());
 	snprintf(secret, sizeof secret, "BIQUYET-%s-nhiet-do-72", api_tag());
-	marker(word, sizeof word, "andanh");
+	api_marker(word, sizeof word, "andanh");
 	snprintf(title, sizeof title, "Vật liệu cách nhiệt từ vỏ trấu %s", word);
 
 	json_t *doc = listing_doc("technology_offer", title);
@@ -1287,7 +1226,7 @@ START_TEST(test_confidential_and_anonymous)
 	}
 	char query[200];
 	snprintf(query, sizeof query, "q=%s", word);
-	json_t *items = list_all(query, a.token);
+	json_t *items = api_list_all(LISTINGS, query, a.token);
 	ck_assert(json_array_size(items) == 1);
 	ck_assert_str_eq(api_str(api_obj(json_array_get(items, 0), "organization"), "name"), name);
 	json_decref(items);
@@ -1319,7 +1258,7 @@ START_TEST(test_confidential_and_anonymous)
 		/* Filtering by the organisation would name it: the anonymous listing is not found that way. */
 		snprintf(path, sizeof path, LISTINGS "?organization=%s&q=%s", a.org_id, word);
 		json_t *page = api_expect_json(200, "GET", path, others[i], NULL);
-		ck_assert_msg(!has_id(json_object_get(page, "items"), l.id),
+		ck_assert_msg(!api_has_id(json_object_get(page, "items"), l.id),
 			      "?organization= finds an anonymous listing for caller %zu", i);
 		json_decref(page);
 
@@ -1345,8 +1284,8 @@ START_TEST(test_confidential_and_anonymous)
 	}
 
 	/* Nor is the secret ever searchable, even by its owner. */
-	items = list_all("q=BIQUYET", a.token);
-	ck_assert_msg(!has_id(items, l.id), "the confidential text is searchable");
+	items = api_list_all(LISTINGS, "q=BIQUYET", a.token);
+	ck_assert_msg(!api_has_id(items, l.id), "the confidential text is searchable");
 	json_decref(items);
 }
 END_TEST
@@ -1360,7 +1299,7 @@ START_TEST(test_moderation_queue)
 	member(&a, "queue-a", "Công ty Cổ phần Nông sản Gio Linh", "enterprise", "quang-tri", &admin);
 	member(&waiting, "queue-w", "Trường Cao đẳng Kỹ thuật Chờ Duyệt", "university", "quang-tri", NULL);
 	char word[64], title[200];
-	marker(word, sizeof word, "hangdoi");
+	api_marker(word, sizeof word, "hangdoi");
 	snprintf(title, sizeof title, "Chế phẩm vi sinh xử lý rơm %s", word);
 	struct listing p, pub;
 	in_state(&a, &admin, "pending_review", title, &p);
