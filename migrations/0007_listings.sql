@@ -8,10 +8,11 @@
 -- Every change of a listing's status is one row here: the action that
 -- makes it, who may take it (the owning organisation's members, an
 -- administrator, either, or the server's own timer) and whether it needs
--- a reason.  `edit` is a content change through PATCH.
+-- a reason.  `edit` is a content change through PATCH; `delete` removes
+-- the row (drafts only), so its `to` is never stored.
 CREATE TABLE listing_transitions (
     action text NOT NULL CHECK (action IN ('submit', 'approve', 'reject', 'close', 'expire',
-                                           'renew', 'suspend', 'reinstate', 'edit')),
+                                           'renew', 'suspend', 'reinstate', 'edit', 'delete')),
     from_status text NOT NULL,
     to_status text NOT NULL,
     actor text NOT NULL CHECK (actor IN ('owner', 'admin', 'owner_or_admin', 'system')),
@@ -32,7 +33,8 @@ INSERT INTO listing_transitions (action, from_status, to_status, actor, reason_r
     ('edit',      'draft',          'draft',          'owner',          false),
     ('edit',      'pending_review', 'pending_review', 'owner',          false),
     ('edit',      'rejected',       'rejected',       'owner',          false),
-    ('edit',      'published',      'pending_review', 'owner',          false);
+    ('edit',      'published',      'pending_review', 'owner',          false),
+    ('delete',    'draft',          'draft',          'owner',          false);
 
 -- Listing references: QT-<K>-<YYYY>-<NNNNNN>, numbered per kind and year.
 CREATE TABLE listing_ref_counters (
@@ -565,27 +567,19 @@ BEGIN
 END
 $$;
 
--- DELETE /listings/{id}: drafts only.
+-- DELETE /listings/{id}: drafts only, by the `delete` row of the transition table.
 CREATE FUNCTION listing_delete(p_id uuid, p_ref text, p_org uuid, p_admin boolean, p_version integer,
                                p_user uuid, p_request text,
                                OUT doc text, OUT version integer, OUT prev_version integer)
     LANGUAGE plpgsql AS $$
 DECLARE
+    lk record;
     l listings;
 BEGIN
-    SELECT * INTO l FROM listings x WHERE (p_id IS NOT NULL AND x.id = p_id) OR (p_ref IS NOT NULL AND x.ref = p_ref)
-       FOR UPDATE;
-    IF l.id IS NULL OR NOT listing_visible(l, p_org, p_admin) THEN
+    SELECT * INTO lk FROM listing_lock_for(p_id, p_ref, 'delete', p_org, p_admin, p_version);
+    l := lk.l;
+    IF l.id IS NULL THEN
         RETURN;
-    END IF;
-    IF l.organization_id IS DISTINCT FROM p_org THEN
-        PERFORM listing_fail('listing_actor', 'not allowed');
-    END IF;
-    IF p_version IS NOT NULL AND p_version <> l.version THEN
-        PERFORM listing_fail('listing_stale', 'stale');
-    END IF;
-    IF l.status <> 'draft' THEN
-        PERFORM listing_fail('listing_state', 'only drafts can be deleted');
     END IF;
     DELETE FROM listings x WHERE x.id = l.id;
     INSERT INTO audit_log (actor_id, action, entity, entity_id, before, request_id)
