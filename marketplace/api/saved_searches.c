@@ -84,14 +84,12 @@ static json_t *filters_as_text(struct validation *v, json_t *filters)
 	return text;
 }
 
-/* filters' members are checked by filters_as_text and listing_filters. */
-static const struct field_rule no_members[] = {{0}};
-
 void saved_searches_create(struct request *r)
 {
 	static const struct field_rule fields[] = {
 		{.name = "name", .flags = FIELD_REQUIRED, .min = 1, .max = 100},
-		{.name = "filters", .flags = FIELD_REQUIRED, .type = FIELD_OBJECT, .members = no_members},
+		/* Its members are checked by filters_as_text and listing_filters. */
+		{.name = "filters", .flags = FIELD_REQUIRED, .type = FIELD_OBJECT},
 		{0},
 	};
 	json_t *body;
@@ -99,12 +97,9 @@ void saved_searches_create(struct request *r)
 		return;
 	struct validation v;
 	validate_init(&v);
-	json_t *filters = json_object_get(body, "filters");
-	json_t *without_filters = json_deep_copy(body);
-	if (json_is_object(filters))
-		json_object_set_new(without_filters, "filters", json_object());
-	json_t *values = validate_fields(&v, without_filters, fields, FIELDS_CREATE);
-	json_t *text = json_is_object(filters) ? filters_as_text(&v, filters) : NULL;
+	json_t *values = validate_fields(&v, body, fields, FIELDS_CREATE);
+	json_t *filters = json_object_get(values, "filters");
+	json_t *text = filters != NULL ? filters_as_text(&v, filters) : NULL;
 	const char *problem = NULL;
 	json_t *valid = text != NULL && validate_ok(&v) ? listing_filters(json_filter, text, &problem) : NULL;
 	if (problem != NULL)
@@ -122,7 +117,6 @@ void saved_searches_create(struct request *r)
 	json_decref(valid);
 	json_decref(text);
 	json_decref(values);
-	json_decref(without_filters);
 	json_decref(body);
 }
 

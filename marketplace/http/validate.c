@@ -204,6 +204,8 @@ static json_t *rule_value(struct validation *v, json_t *obj, json_t *value, cons
 			validate_error(v, rule->name, "must be an object");
 			return NULL;
 		}
+		if (rule->members == NULL)
+			return json_incref(value);
 		char prefix[128];
 		snprintf(prefix, sizeof prefix, "%s%s.", v->prefix, rule->name);
 		const char *outer = v->prefix;

@@ -76,7 +76,7 @@ struct field_rule {
 	const char *check_message;
 	enum field_type type;
 	size_t items_max;                  /* FIELD_TEXT_LIST */
-	const struct field_rule *members;  /* FIELD_OBJECT */
+	const struct field_rule *members;  /* FIELD_OBJECT; NULL: any members, the caller checks them */
 };
 
 enum field_mode { FIELDS_CREATE, FIELDS_UPDATE };
