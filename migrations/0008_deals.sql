@@ -405,6 +405,8 @@ DECLARE
     v_side text;
     v_to text;
     v_confirming boolean;
+    v_mine_confirmed boolean;
+    v_other_confirmed boolean;
     errors jsonb := '[]';
 BEGIN
     SELECT bool_or(x.reason_from_list) AS reason_from_list, bool_or(x.statement_required) AS statement_required,
@@ -439,13 +441,13 @@ BEGIN
         PERFORM listing_fail('deal_state', format('A %s deal cannot move to %s.', d.state, p_to));
     END IF;
     v_confirming := t.both_sides;
-    IF v_confirming AND CASE v_side WHEN 'listing' THEN d.listing_confirmed_at ELSE d.initiator_confirmed_at END IS NOT NULL THEN
+    v_mine_confirmed := (CASE v_side WHEN 'listing' THEN d.listing_confirmed_at ELSE d.initiator_confirmed_at END) IS NOT NULL;
+    v_other_confirmed := (CASE v_side WHEN 'listing' THEN d.initiator_confirmed_at ELSE d.listing_confirmed_at END) IS NOT NULL;
+    IF v_confirming AND v_mine_confirmed THEN
         PERFORM listing_fail('deal_confirmed', 'Your side has confirmed already; the other side has not yet.');
     END IF;
     -- Agreement takes both: the first side's confirmation leaves the state as it is.
-    v_to := CASE WHEN v_confirming AND CASE v_side WHEN 'listing' THEN d.initiator_confirmed_at
-                                                   ELSE d.listing_confirmed_at END IS NULL
-                 THEN d.state ELSE t.to_state END;
+    v_to := CASE WHEN v_confirming AND NOT v_other_confirmed THEN d.state ELSE t.to_state END;
     UPDATE deals x SET
         state = v_to,
         state_at = CASE WHEN v_to <> d.state THEN now() ELSE x.state_at END,
@@ -606,7 +608,9 @@ CREATE FUNCTION match_words(t text) RETURNS text[] LANGUAGE sql IMMUTABLE PARALL
      WHERE length(w) > 1 AND NOT w = ANY (ARRAY[
         'va', 'cua', 'cac', 'cho', 'voi', 'trong', 'duoc', 'co', 'la', 'mot', 'nhung', 'tu', 'theo', 've',
         'tai', 'de', 'tren', 'nay', 'do', 'khi', 'nhu', 'den', 'the', 'and', 'of', 'for', 'in', 'to', 'with',
-        'on', 'by', 'an', 'or'])
+        'on', 'by', 'an', 'or',
+        -- "công nghệ" (technology) and "cần" (needed) head most titles.
+        'cong', 'nghe', 'can'])
 $$;
 
 -- Keywords compared as search compares words: unaccented and lower-cased.
