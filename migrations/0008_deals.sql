@@ -630,17 +630,22 @@ ALTER TABLE listings
     ADD COLUMN match_terms text[] GENERATED ALWAYS AS (match_words(title || ' ' || coalesce(summary, ''))) STORED,
     ADD COLUMN keyword_terms text[] GENERATED ALWAYS AS (keyword_keys(keywords)) STORED;
 
--- Candidates come from indexes, newest first, a few hundred at most.
-CREATE INDEX listings_match_sector_idx ON listings (kind, sector, listed_at DESC) WHERE status = 'published';
-CREATE INDEX listings_match_field_idx ON listings (kind, sector_field, listed_at DESC) WHERE status = 'published';
+-- Candidates come from indexes, newest first, a few hundred at most (the
+-- ids are in the b-trees, so that those are read without the rows).
+CREATE INDEX listings_match_sector_idx ON listings (kind, sector, listed_at DESC) INCLUDE (id)
+    WHERE status = 'published';
+CREATE INDEX listings_match_field_idx ON listings (kind, sector_field, listed_at DESC) INCLUDE (id)
+    WHERE status = 'published';
+CREATE INDEX listings_match_keywords_idx ON listings USING gin (keyword_terms) WHERE status = 'published';
 
 -- The published listings that complement s, of other organisations,
 -- scored (README "Matching"):
 --   score = 0.25 sector + 0.25 keywords + 0.20 text + 0.10 fit + 0.10 price
 --         + 0.05 province + 0.05 freshness
 -- each component in 0..1 and each that matched named in `reasons`.
--- Candidates: the newest 200 of s's subfield, 100 of the rest of its
--- field, and 200 sharing a word of its title or keywords.
+-- Candidates: the newest 100 of s's subfield, 50 of the rest of its
+-- field, 100 sharing one of its keywords and 100 sharing a word of its
+-- title or keywords.
 CREATE FUNCTION listing_matches(s listings, p_limit integer)
     RETURNS TABLE (id uuid, score numeric, components jsonb, reasons text[])
     LANGUAGE plpgsql STABLE
@@ -659,15 +664,19 @@ BEGIN
     RETURN QUERY
     WITH candidates AS (
         (SELECT c.id FROM listings c WHERE c.status = 'published' AND c.kind = v_kind AND c.sector = s.sector
-          ORDER BY c.listed_at DESC LIMIT 200)
+          ORDER BY c.listed_at DESC LIMIT 100)
         UNION
         (SELECT c.id FROM listings c WHERE c.status = 'published' AND c.kind = v_kind
             AND c.sector_field = s.sector_field AND c.sector <> s.sector
+          ORDER BY c.listed_at DESC LIMIT 50)
+        UNION
+        (SELECT c.id FROM listings c WHERE cardinality(v_keys) > 0 AND c.status = 'published' AND c.kind = v_kind
+            AND c.keyword_terms && v_keys
           ORDER BY c.listed_at DESC LIMIT 100)
         UNION
         (SELECT c.id FROM listings c WHERE v_query IS NOT NULL AND c.status = 'published' AND c.kind = v_kind
             AND c.search @@ v_query
-          ORDER BY c.listed_at DESC LIMIT 200)
+          ORDER BY c.listed_at DESC LIMIT 100)
     ), pairs AS (
         SELECT c.id, c.sector, c.sector_field, c.keywords, c.province, c.listed_at,
                CASE WHEN s.kind LIKE '%offer' THEN s.trl ELSE c.trl END AS offer_trl,
