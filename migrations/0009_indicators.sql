@@ -209,6 +209,12 @@ BEGIN
           FROM generate_series(2023, 2030) y
           LEFT JOIN indicator_values v ON v.code = i.code AND v.year = y;
     END IF;
+    -- Years still to come have no value yet, whatever the counts so far.
+    IF i.measure = 'computed' THEN
+        SELECT jsonb_agg(CASE WHEN (p->>'year')::integer > local_year(now()) THEN p || '{"value": null}' ELSE p END
+                         ORDER BY (p->>'year')::integer)
+          INTO points FROM jsonb_array_elements(points) p;
+    END IF;
     RETURN points;
 END
 $$;
