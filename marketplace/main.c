@@ -59,13 +59,13 @@ static int create_admin(const struct config *cfg)
 	return 0;
 }
 
-/* Demo listings (--listings N), after the migrations, as the schema's owner like the migrations. */
+/* Demo listings and deals (--listings N --deals M), after the migrations, as the schema's owner like the migrations. */
 static int seed_demo(const struct config *cfg)
 {
 	char err[1200];
 	if (run_migrations(cfg) != 0)
 		return 1;
-	if (!seed_demo_run(cfg->migrate_database_url, cfg->seed_listings, err, sizeof err)) {
+	if (!seed_demo_run(cfg->migrate_database_url, cfg->seed_listings, cfg->seed_deals, err, sizeof err)) {
 		fprintf(stderr, "marketplace: %s\n", err);
 		return 1;
 	}

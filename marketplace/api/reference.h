@@ -1,4 +1,4 @@
-/* Reference data seeded by migration: provinces, sectors, the plan's task groups. */
+/* Reference data seeded by migration: provinces and sectors, and the codes validation checks. */
 #ifndef MARKETPLACE_REFERENCE_H
 #define MARKETPLACE_REFERENCE_H
 
@@ -11,7 +11,6 @@ struct request;
 
 void reference_provinces(struct request *r);
 void reference_sectors(struct request *r);
-void reference_plan_tasks(struct request *r);
 
 /*
  * Loads, once at start and before the workers run, what never changes
@@ -27,7 +26,7 @@ bool reference_province_known(const char *slug);
 bool reference_indicator_known(const char *code);
 
 /* Statements, by index; the set ends with an entry without a name. */
-enum { REFERENCE_PROVINCES, REFERENCE_SECTORS, REFERENCE_PLAN_TASKS };
+enum { REFERENCE_PROVINCES, REFERENCE_SECTORS };
 extern const struct db_stmt reference_statements[];
 
 #endif

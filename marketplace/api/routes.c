@@ -9,6 +9,7 @@
 #include "accounts.h"
 #include "audit.h"
 #include "deals.h"
+#include "indicators.h"
 #include "listings.h"
 #include "matches.h"
 #include "moderation.h"
@@ -16,7 +17,9 @@
 #include "ops.h"
 #include "organizations.h"
 #include "reference.h"
+#include "reports.h"
 #include "saved_searches.h"
+#include "st_tasks.h"
 
 #define PUBLIC ROUTE_PUBLIC
 #define OPTIONAL ROUTE_OPTIONAL
@@ -45,7 +48,7 @@ static const struct route table[] = {
 	{"GET", "/api/v1/openapi.json", PUBLIC, ops_openapi, 0, NO_BODY},
 	{"GET", "/api/v1/provinces", PUBLIC, reference_provinces, 0, NO_BODY},
 	{"GET", "/api/v1/sectors", PUBLIC, reference_sectors, 0, NO_BODY},
-	{"GET", "/api/v1/plan/tasks", PUBLIC, reference_plan_tasks, 0, NO_BODY},
+	{"GET", "/api/v1/plan/tasks", PUBLIC, indicators_plan_tasks, 0, NO_BODY},
 	{"POST", "/api/v1/auth/register", PUBLIC, accounts_register, ROUTE_IDEMPOTENT, PROFILE_BODY},
 	{"POST", "/api/v1/auth/login", PUBLIC, accounts_login, 0, LOGIN_BODY},
 	{"POST", "/api/v1/auth/logout", MEMBER, accounts_logout, 0, NO_BODY},
@@ -81,6 +84,13 @@ static const struct route table[] = {
 	{"GET", "/api/v1/deals/{id}/messages", MEMBER, deals_messages, 0, NO_BODY},
 	{"POST", "/api/v1/deals/{id}/messages", MEMBER, deals_message_post, 0, MESSAGE_BODY},
 	{"GET", "/api/v1/deals/{id}/events", MEMBER, deals_events, 0, NO_BODY},
+	{"GET", "/api/v1/st-tasks", PUBLIC, st_tasks_list, 0, NO_BODY},
+	{"POST", "/api/v1/st-tasks", ADMIN, st_tasks_create, ROUTE_IDEMPOTENT, NOTE_BODY},
+	{"GET", "/api/v1/st-tasks/{code}", PUBLIC, st_tasks_get, 0, NO_BODY},
+	{"GET", "/api/v1/indicators", PUBLIC, indicators_list, 0, NO_BODY},
+	{"GET", "/api/v1/indicators/{code}", OPTIONAL, indicators_get, 0, NO_BODY},
+	{"PUT", "/api/v1/indicators/{code}/values/{year}", ADMIN, indicators_set_value, 0, NOTE_BODY},
+	{"GET", "/api/v1/reports/summary", ADMIN, reports_summary, 0, NO_BODY},
 	{"GET", "/api/v1/moderation/queue", ADMIN, moderation_queue, 0, NO_BODY},
 	{"POST", "/api/v1/saved-searches", MEMBER, saved_searches_create, ROUTE_IDEMPOTENT, NOTE_BODY},
 	{"GET", "/api/v1/saved-searches", MEMBER, saved_searches_list, 0, NO_BODY},
@@ -90,7 +100,8 @@ static const struct route table[] = {
 static const struct db_stmt *const statement_sets[] = {
 	ops_statements, reference_statements, accounts_statements, notifications_statements,
 	organizations_statements, audit_statements, listings_statements, moderation_statements,
-	saved_searches_statements, deals_statements, matches_statements, NULL,
+	saved_searches_statements, deals_statements, matches_statements,
+	st_tasks_statements, indicators_statements, reports_statements, NULL,
 };
 
 /* Run by one worker every MARKETPLACE_MAINTENANCE_INTERVAL_MS. */

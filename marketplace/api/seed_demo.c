@@ -973,10 +973,100 @@ static bool prepare(PGconn *pg, long *first_row, char *err, size_t errlen)
 	return exec_ok(pg, "COMMIT", 0, NULL, "committing the demo organisations", err, errlen);
 }
 
-bool seed_demo_run(const char *conninfo, int listings, char *err, size_t errlen)
+/*
+ * Deals on the published listings, between a listing's organisation and
+ * another verified demo organisation, in every state (a third completed,
+ * six in ten of those verified), created over the last three years, with
+ * the S&T tasks that the demo offers name registered: enough for the
+ * indicators and the summary report to have something to count.  Events
+ * and messages are not generated.  A pick that would open a second open
+ * deal on a listing for one organisation is skipped.  $1 first row, $2 count.
+ */
+static const char deals_setup_sql[] =
+	"CREATE TEMP TABLE IF NOT EXISTS seed_pub AS"
+	" SELECT row_number() OVER (ORDER BY id) AS i, id, organization_id AS org, kind FROM listings"
+	"  WHERE status = 'published';"
+	" INSERT INTO st_tasks (code, title, host_organization, year_accepted)"
+	" SELECT DISTINCT st_task, format('Nhiệm vụ khoa học và công nghệ %s (demo)', st_task),"
+	"        'Sở Khoa học và Công nghệ Quảng Trị (demo)', split_part(st_task, '-', 3)::integer"
+	"   FROM listings WHERE st_task ~ '^NV-QT-[0-9]{4}-[0-9]+$'"
+	" ON CONFLICT (code) DO NOTHING";
+
+static const char deals_batch_sql[] =
+	"WITH picks AS ("
+	" SELECT n, p.id, p.org, p.kind,"
+	"        (SELECT CASE WHEN v[k] = p.org THEN v[1 + k % cardinality(v)] ELSE v[k] END"
+	"           FROM (SELECT verified_orgs AS v, 1 + pg_temp.rnd(n, 102) % cardinality(verified_orgs) AS k"
+	"                   FROM seed_ctx) o) AS ini,"
+	"        CASE WHEN pg_temp.rnd(n, 103) % 100 < 30 THEN 'completed' WHEN pg_temp.rnd(n, 103) % 100 < 45 THEN 'proposed'"
+	"             WHEN pg_temp.rnd(n, 103) % 100 < 58 THEN 'negotiating' WHEN pg_temp.rnd(n, 103) % 100 < 63 THEN 'agreed'"
+	"             WHEN pg_temp.rnd(n, 103) % 100 < 68 THEN 'contracted' WHEN pg_temp.rnd(n, 103) % 100 < 78 THEN 'declined'"
+	"             WHEN pg_temp.rnd(n, 103) % 100 < 88 THEN 'withdrawn' WHEN pg_temp.rnd(n, 103) % 100 < 93 THEN 'lapsed'"
+	"             WHEN pg_temp.rnd(n, 103) % 100 < 97 THEN 'cancelled' ELSE 'disputed' END AS state,"
+	"        now() - (pg_temp.rnd(n, 104) % (3 * 365 * 86400)) * interval '1 second' AS created"
+	"   FROM generate_series($1::bigint, $1::bigint + $2::bigint - 1) n"
+	"   JOIN seed_pub p ON p.i = 1 + pg_temp.rnd(n, 101) % (SELECT count(*) FROM seed_pub)"
+	"), rows AS ("
+	" SELECT x.*, least(now(), created + (1 + pg_temp.rnd(n, 105) % 90) * interval '1 day') AS moved,"
+	"        x.state NOT IN ('proposed', 'lapsed', 'withdrawn', 'declined', 'cancelled') AS disclosed,"
+	"        x.state = 'completed' AND pg_temp.rnd(n, 110) % 100 < 60 AS verified"
+	"   FROM picks x"
+	")"
+	" INSERT INTO deals (listing_id, listing_org, initiator_org, seller_org, buyer_org, state, message,"
+	"                    proposed_value_vnd, listing_confirmed_at, initiator_confirmed_at, contract_ref, value_vnd,"
+	"                    reason, note, disputed_from, disclosed_at, first_response_at, verified_at, verified_by, state_at,"
+	"                    created_at, updated_at)"
+	" SELECT id, org, ini, CASE WHEN kind LIKE '%offer' THEN org ELSE ini END,"
+	"        CASE WHEN kind LIKE '%offer' THEN ini ELSE org END, state,"
+	"        'Chúng tôi quan tâm và muốn trao đổi thêm về điều kiện chuyển giao (demo).',"
+	"        CASE WHEN pg_temp.rnd(n, 106) % 100 < 50 THEN (1 + pg_temp.rnd(n, 107) % 100) * 10000000::bigint END,"
+	"        CASE WHEN state = 'agreed' THEN moved END, CASE WHEN state = 'agreed' THEN moved END,"
+	"        CASE WHEN state IN ('contracted', 'completed') THEN format('HĐ-%s/demo', n) END,"
+	"        CASE WHEN state IN ('contracted', 'completed') THEN (1 + pg_temp.rnd(n, 108) % 200) * 10000000::bigint END,"
+	"        CASE WHEN state IN ('declined', 'withdrawn') THEN (deal_reasons())[1 + pg_temp.rnd(n, 109) % 8] END,"
+	"        CASE WHEN state = 'cancelled' THEN 'Hai bên đề nghị dừng giao dịch (demo).' END,"
+	"        CASE WHEN state = 'disputed' THEN 'negotiating' END,"
+	"        CASE WHEN disclosed THEN created + interval '1 day' END,"
+	"        CASE WHEN state NOT IN ('proposed', 'lapsed', 'withdrawn') THEN created + interval '1 day' END,"
+	"        CASE WHEN verified THEN moved END,"
+	"        CASE WHEN verified THEN (SELECT u.id FROM users u WHERE u.role = 'admin' ORDER BY u.created_at LIMIT 1) END,"
+	"        moved, created, moved"
+	"   FROM rows WHERE ini <> org"
+	" ON CONFLICT (listing_id, initiator_org) WHERE deal_open(state) DO NOTHING";
+
+/* Adds about `deals` deals (see deals_batch_sql) in batches; false with err set. */
+static bool seed_deals(PGconn *pg, int deals, char *err, size_t errlen)
 {
-	if (listings < 1) {
-		snprintf(err, errlen, "seed-demo: --listings must be at least 1");
+	double start = now_s();
+	if (!exec_ok(pg, deals_setup_sql, 0, NULL, "preparing the deals", err, errlen))
+		return false;
+	PGresult *res = run(pg, "SELECT count(*) FROM deals", 0, NULL, PGRES_TUPLES_OK, "counting deals", err, errlen);
+	if (res == NULL)
+		return false;
+	long first = strtol(PQgetvalue(res, 0, 0), NULL, 10) + 1, done = 0;
+	PQclear(res);
+	bool ok = true;
+	while (ok && done < deals) {
+		long n = deals - done < BATCH ? deals - done : BATCH;
+		char from[24], count[24];
+		snprintf(from, sizeof from, "%ld", first + done);
+		snprintf(count, sizeof count, "%ld", n);
+		const char *params[2] = {from, count};
+		ok = exec_ok(pg, deals_batch_sql, 2, params, "inserting deals", err, errlen);
+		if (ok)
+			done += n;
+	}
+	if (ok)
+		ok = exec_ok(pg, "ANALYZE deals", 0, NULL, "analysing deals", err, errlen);
+	if (ok)
+		printf("seed-demo: added about %d deals in %.1f s\n", deals, now_s() - start);
+	return ok;
+}
+
+bool seed_demo_run(const char *conninfo, int listings, int deals, char *err, size_t errlen)
+{
+	if (listings < 0 || deals < 0 || listings + deals < 1) {
+		snprintf(err, errlen, "seed-demo: give at least one listing or deal to add");
 		return false;
 	}
 	double start = now_s();
@@ -1017,7 +1107,7 @@ bool seed_demo_run(const char *conninfo, int listings, char *err, size_t errlen)
 	}
 	if (ok && done >= 10000)
 		ok = exec_ok(pg, "ANALYZE listings", 0, NULL, "analysing listings", err, errlen);
-	if (ok) {
+	if (ok && listings > 0) {
 		char summary[512], count[24];
 		int len = 0;
 		for (size_t s = 0; s < NSTATUS; s++)
@@ -1033,6 +1123,8 @@ bool seed_demo_run(const char *conninfo, int listings, char *err, size_t errlen)
 		if (ok)
 			printf("seed-demo: added %d listings (%s) in %.1f s\n", listings, summary, now_s() - start);
 	}
+	if (ok && deals > 0)
+		ok = seed_deals(pg, deals, err, errlen);
 	free(sql);
 	PQfinish(pg);
 	return ok;

@@ -1,5 +1,5 @@
 /*
- * `marketplace seed-demo --listings N`: a living exchange for demonstrations
+ * `marketplace seed-demo --listings N [--deals M]`: a living exchange for demonstrations
  * and load tests.  Adds N generated Vietnamese listings of the four kinds,
  * in every status, across fields of science and provinces, owned by a
  * handful of demo organisations (created when absent, under fixed ids, so
@@ -16,11 +16,14 @@
 #include <stddef.h>
 
 /*
- * Adds `listings` (>= 1) listings through `conninfo` (a role that may write
- * organisations, users, listings and the counters: the schema's owner).
- * Commits in batches and prints a summary line on stdout.  Returns false
- * with a one-line reason in err; batches committed before a failure stay.
+ * Adds `listings` listings, then about `deals` deals on the published ones
+ * (and registers the S&T tasks the demo offers name), through `conninfo`
+ * (a role that may write organisations, users, listings, deals and the
+ * counters: the schema's owner); at least one of the two counts is
+ * positive.  Commits in batches and prints a summary line on stdout per
+ * kind.  Returns false with a one-line reason in err; batches committed
+ * before a failure stay.
  */
-bool seed_demo_run(const char *conninfo, int listings, char *err, size_t errlen);
+bool seed_demo_run(const char *conninfo, int listings, int deals, char *err, size_t errlen);
 
 #endif

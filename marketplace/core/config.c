@@ -51,7 +51,9 @@ const char config_usage[] =
 	"                            MARKETPLACE_METRICS_LISTEN: serve /metrics only there (default:\n"
 	"                            unset, /metrics on the main address to loopback clients only)\n"
 	"  --listings N              MARKETPLACE_SEED_LISTINGS: how many listings seed-demo adds\n"
-	"                            (default: 1000, at most 100000000)\n"
+	"                            (default: 1000, at most 100000000; 0 with --deals)\n"
+	"  --deals N                 MARKETPLACE_SEED_DEALS: how many deals seed-demo adds on the\n"
+	"                            published listings (default: 0, at most 10000000)\n"
 	"  --no-migrate              serve without applying migrations\n";
 
 enum value_kind { V_STRING, V_INT, V_LISTEN, V_METRICS_LISTEN, V_LOG, V_DURATION, V_PROXIES };
@@ -89,7 +91,8 @@ static const struct option_spec options[] = {
 	    max_connections_per_address, 1, 1000000),
 	OPT("--body-budget-kb", "MARKETPLACE_BODY_BUDGET_KB", V_INT, body_budget_kb, 64, 16 * 1024 * 1024),
 	OPT("--metrics-listen", "MARKETPLACE_METRICS_LISTEN", V_METRICS_LISTEN, metrics_port, 0, 0),
-	OPT("--listings", "MARKETPLACE_SEED_LISTINGS", V_INT, seed_listings, 1, 100000000),
+	OPT("--listings", "MARKETPLACE_SEED_LISTINGS", V_INT, seed_listings, 0, 100000000),
+	OPT("--deals", "MARKETPLACE_SEED_DEALS", V_INT, seed_deals, 0, 10000000),
 };
 
 static bool parse_int(const char *text, int min, int max, int *out)

@@ -36,6 +36,7 @@ struct config {
 	char metrics_host[64];          /* where /metrics is served, when metrics_port is set */
 	int metrics_port;               /* 0: /metrics on the main address, to loopback clients only */
 	int seed_listings;              /* seed-demo: how many listings to add */
+	int seed_deals;                 /* seed-demo: how many deals to add */
 	bool no_migrate;
 };
 

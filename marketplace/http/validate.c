@@ -214,6 +214,14 @@ static json_t *rule_value(struct validation *v, json_t *obj, json_t *value, cons
 		v->prefix = outer;
 		return out;
 	}
+	case FIELD_SCALAR:
+		if (json_is_number(value))
+			return json_incref(value);
+		if (!json_is_string(value)) {
+			validate_error(v, rule->name, "must be a number or a text");
+			return NULL;
+		}
+		break;
 	case FIELD_TEXT:
 		break;
 	}

@@ -65,6 +65,7 @@ enum field_type {
 	FIELD_BOOLEAN,
 	FIELD_TEXT_LIST, /* an array of at most items_max distinct texts, each as FIELD_TEXT */
 	FIELD_OBJECT,    /* an object whose members follow `members` (all of it, create mode) */
+	FIELD_SCALAR,    /* a JSON number (the caller checks its range), or a text as FIELD_TEXT */
 };
 
 struct field_rule {
