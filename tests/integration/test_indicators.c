@@ -16,7 +16,7 @@
  * The manual values each test sets are its own: T2 in 2023 and 2026
  * (status), T4 in 2026 (status) and 2027 (validation), T5 only after this
  * year (no_data), T6 in 2028, V2045 in 2045, T3's base in 2024 and 2025
- * (the fixture) and 2027 (validation).  Only this suite writes them.
+ * (the fixture) and 2023 (validation).  Only this suite writes them.
  *
  * One server for the suite (api_run).
  */
@@ -80,15 +80,15 @@ static void verified_member(struct api_acct *a, const struct api_acct *admin, co
 }
 
 /*
- * A technology offer of owner's naming st_task and linked to indicator
- * (either NULL), created, submitted and, when admin is not NULL, approved;
- * its id into id.
+ * A technology listing of `kind` of owner's naming st_task and linked to
+ * indicator (either NULL), created, submitted and, when admin is not NULL,
+ * approved; its id into id.
  */
-static void offer(const struct api_acct *owner, const struct api_acct *admin, const char *title, const char *st_task,
-		  const char *indicator, char id[40])
+static void technology(const struct api_acct *owner, const struct api_acct *admin, const char *kind,
+		       const char *title, const char *st_task, const char *indicator, char id[40])
 {
-	json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:i}", "kind", "technology_offer", "title", title, "sector",
-				"2.2", "province", "quang-tri", "trl", 6);
+	json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:i}", "kind", kind, "title", title, "sector", "2.2", "province",
+				"quang-tri", "trl", 6);
 	ck_assert(doc != NULL);
 	if (st_task != NULL)
 		json_object_set_new(doc, "st_task", json_string(st_task));
@@ -108,6 +108,13 @@ static void offer(const struct api_acct *owner, const struct api_acct *admin, co
 	json_t *l = api_expect_json(200, "POST", path, admin->token, NULL);
 	ck_assert_str_eq(api_str(l, "status"), "published");
 	json_decref(l);
+}
+
+/* The same for a technology offer. */
+static void offer(const struct api_acct *owner, const struct api_acct *admin, const char *title, const char *st_task,
+		  const char *indicator, char id[40])
+{
+	technology(owner, admin, "technology_offer", title, st_task, indicator, id);
 }
 
 /* ------------------------------------------------------------ S&T tasks */
@@ -164,29 +171,29 @@ static void transition(const struct api_acct *by, const char *deal, const char *
 }
 
 /*
- * A deal on listing (owned by seller's organisation) opened by buyer and
+ * A deal on listing (owned by owner's organisation) opened by other and
  * taken through negotiating, agreed (both sides) and contracted with
  * value_vnd, then completed unless `final` is "contracted"; its id into id.
  */
-static void deal_to(const struct api_acct *seller, const struct api_acct *buyer, const char *listing, long value,
+static void deal_to(const struct api_acct *owner, const struct api_acct *other, const char *listing, long value,
 		    const char *final, char id[40])
 {
 	char path[200], body[200];
 	snprintf(path, sizeof path, "/api/v1/listings/%s/interests", listing);
-	json_t *d = api_expect_json(201, "POST", path, buyer->token,
+	json_t *d = api_expect_json(201, "POST", path, other->token,
 				    "{\"message\":\"Chúng tôi muốn ứng dụng công nghệ này.\"}");
 	snprintf(id, 40, "%s", api_str(d, "id"));
 	ck_assert_str_eq(api_str(d, "state"), "proposed");
 	json_decref(d);
-	transition(seller, id, "{\"to\":\"negotiating\"}", "negotiating");
-	transition(seller, id, "{\"to\":\"agreed\"}", "negotiating");
-	transition(buyer, id, "{\"to\":\"agreed\"}", "agreed");
+	transition(owner, id, "{\"to\":\"negotiating\"}", "negotiating");
+	transition(owner, id, "{\"to\":\"agreed\"}", "negotiating");
+	transition(other, id, "{\"to\":\"agreed\"}", "agreed");
 	snprintf(body, sizeof body, "{\"to\":\"contracted\",\"contract_ref\":\"HĐ-%s-%ld\",\"value_vnd\":%ld}",
 		 api_tag(), value, value);
-	transition(seller, id, body, "contracted");
+	transition(owner, id, body, "contracted");
 	if (strcmp(final, "contracted") == 0)
 		return;
-	transition(buyer, id, "{\"to\":\"completed\"}", "completed");
+	transition(other, id, "{\"to\":\"completed\"}", "completed");
 }
 
 static void verify_deal(const struct api_acct *admin, const char *id)
@@ -293,7 +300,9 @@ static void read_computed(struct computed *c)
 {
 	json_t *doc = get_indicators(NULL);
 	json_t *x1 = indicator_of(doc, "KH43-X1"), *t1 = indicator_of(doc, "KH43-T1"), *t3 = indicator_of(doc, "KH43-T3");
-	for (int k = 0; k < NYEARS; k++) {
+	/* Years still to come have no value yet. */
+	memset(c, 0, sizeof *c);
+	for (int k = 0; k < NYEARS && Y0 + k <= local_year(); k++) {
 		json_t *x = year_of(x1, Y0 + k), *t = year_of(t1, Y0 + k), *e = year_of(t3, Y0 + k);
 		c->x1_count[k] = num(x, "value");
 		c->x1_vnd[k] = num(x, "value_vnd");
@@ -566,6 +575,8 @@ START_TEST(test_st_task_list_and_detail)
 	offer(&owner, &admin, title, c1, NULL, l2);
 	offer(&owner, NULL, title, c1, NULL, draft);      /* a draft: not counted */
 	offer(&owner, &admin, title, c2, NULL, elsewhere); /* another task's */
+	char demand[40];
+	technology(&owner, &admin, "technology_demand", title, c1, NULL, demand); /* not an offer */
 	t = api_expect_json(200, "GET", path, NULL, NULL);
 	ls = api_obj(t, "listings");
 	ck_assert_int_eq(json_integer_value(json_object_get(ls, "count")), 2);
@@ -768,13 +779,12 @@ START_TEST(test_put_values)
 	char *huge = malloc(2100), *body = NULL;
 	memset(huge, 'a', 2001);
 	huge[2001] = '\0';
-	ck_assert(asprintf(&body, "{\"value\":-3,\"note\":\"%s\",\"khac\":1}", huge) > 0);
-	put_invalid(admin.token, "KH43-T4", "2027", body, API_PAIRS("value", "", "note", "", "khac", ""));
-	free(body);
 	ck_assert(asprintf(&body, "{\"value\":\"%s\"}", huge) > 0);
 	put_invalid(admin.token, "KH43-V2045", "2045", body, API_PAIRS("value", ""));
 	free(body);
-	free(huge);
+	ck_assert(asprintf(&body, "{\"value\":3,\"note\":\"%s\"}", huge) > 0);
+	put_invalid(admin.token, "KH43-T4", "2027", body, API_PAIRS("note", ""));
+	free(body);
 	json_t *doc = get_indicator("KH43-T4", NULL);
 	ck_assert_int_eq((int)num(year_of(doc, 2027), "value"), 5);
 	json_decref(doc);
@@ -812,30 +822,40 @@ START_TEST(test_put_values)
 	/* Computed ones are not set by hand; T3 takes only its base. */
 	put_value(admin.token, "KH43-T1", "2027", "{\"value\":60}", 409);
 	put_value(admin.token, "KH43-X1", "2027", "{\"value\":3}", 409);
-	put_invalid(admin.token, "KH43-T3", "2027", "{\"value\":2.5}", API_PAIRS("value", ""));
-	put_invalid(admin.token, "KH43-T3", "2027", "{\"base\":0}", API_PAIRS("base", ""));
-	put_invalid(admin.token, "KH43-T3", "2027", "{\"base\":12.5}", API_PAIRS("base", ""));
-	put_invalid(admin.token, "KH43-T3", "2027", "{\"base\":\"1200\"}", API_PAIRS("base", ""));
-	v = put_value(admin.token, "KH43-T3", "2027", "{\"base\":1100}", 200);
+	put_invalid(admin.token, "KH43-T3", "2023", "{\"value\":2.5,\"base\":100}", API_PAIRS("value", ""));
+	put_invalid(admin.token, "KH43-T3", "2023", "{\"note\":\"thiếu cơ sở\"}", API_PAIRS("base", ""));
+	put_invalid(admin.token, "KH43-T3", "2023", "{\"base\":0}", API_PAIRS("base", ""));
+	put_invalid(admin.token, "KH43-T3", "2023", "{\"base\":12.5}", API_PAIRS("base", ""));
+	put_invalid(admin.token, "KH43-T3", "2023", "{\"base\":\"1200\"}", API_PAIRS("base", ""));
+	v = put_value(admin.token, "KH43-T3", "2023", "{\"base\":1100}", 200);
 	json_decref(v);
-	v = put_value(admin.token, "KH43-T3", "2027", "{\"base\":1200,\"note\":\"Cục Thống kê\"}", 200);
+	v = put_value(admin.token, "KH43-T3", "2023", "{\"base\":1200,\"note\":\"Cục Thống kê\"}", 200);
 	ck_assert_str_eq(api_str(v, "code"), "KH43-T3");
 	ck_assert_int_eq((int)num(v, "base"), 1200);
 	ck_assert_int_eq((int)num(api_obj(v, "previous"), "base"), 1100);
 	json_decref(v);
-	e = api_find_audit("entity=indicator", admin.token, "indicator.value", "KH43-T3/2027");
+	e = api_find_audit("entity=indicator", admin.token, "indicator.value", "KH43-T3/2023");
 	ck_assert_int_eq((int)num(api_obj(e, "before"), "base"), 1100);
 	ck_assert_int_eq((int)num(api_obj(e, "after"), "base"), 1200);
 	json_decref(e);
 	doc = get_indicator("KH43-T3", NULL);
-	json_t *t3 = year_of(doc, 2027);
+	json_t *t3 = year_of(doc, 2023);
 	ck_assert_int_eq((int)num(t3, "base"), 1200);
-	assert_close(num(t3, "value"), round2(num(t3, "enterprises") / 1200 * 100), "KH43-T3 2027");
+	assert_close(num(t3, "value"), round2(num(t3, "enterprises") / 1200 * 100), "KH43-T3 2023");
 	json_decref(doc);
 
 	/* Unknown indicators. */
 	put_value(admin.token, "KH43-T9", "2027", "{\"value\":1}", 404);
 	put_value(admin.token, "X1", "2027", "{\"value\":1}", 404);
+
+	/* Every bad field in one 422: a value out of range beside a note too long and an unknown member. */
+	ck_assert(asprintf(&body, "{\"value\":-3,\"note\":\"%s\",\"khac\":1}", huge) > 0);
+	put_invalid(admin.token, "KH43-T4", "2027", body, API_PAIRS("value", "", "note", "", "khac", ""));
+	free(body);
+	ck_assert(asprintf(&body, "{\"value\":150,\"note\":\"%s\"}", huge) > 0);
+	put_invalid(admin.token, "KH43-T2", "2027", body, API_PAIRS("value", "", "note", ""));
+	free(body);
+	free(huge);
 }
 END_TEST
 
@@ -935,11 +955,12 @@ static void assert_month(const struct verified_months *b, const struct verified_
  *   D9   T3 offer (E1)              R            7M   completed, verified      2024-08-20
  *   D10  T3 offer (E1)              R            9M   completed, verified      2025-02-14
  *   D11  T3 offer (E1)              E2          11M   completed, NOT verified  2025-04-03
+ *   D12  demand naming B (E1)       R           15M   completed, verified      2024-10-10
  *
- * X1:  2024 D1 D2 D7 D8 D9 = 5, 207M; 2025 D3 D10 = 2, 89M; 2023 none.
+ * X1:  2024 D1 D2 D7 D8 D9 D12 = 6, 222M; 2025 D3 D10 = 2, 89M; 2023 none.
  * T1:  registered ≤2024 A B E = 3, ≤2025 +C = 4; applied ≤2024 A E = 2,
- *      ≤2025 A E C = 3; in the year 2024 A E = 2, 2025 C = 1 (B: unverified
- *      and cancelled only).
+ *      ≤2025 A E C = 3; in the year 2024 A E = 2, 2025 C = 1 (B: unverified,
+ *      cancelled, and a demand's deal only).
  * T3:  2024 E1 E2 = 2 (D9's other party is no enterprise); 2025 E1 = 1.
  */
 START_TEST(test_computed_indicators)
@@ -985,6 +1006,8 @@ START_TEST(test_computed_indicators)
 	offer(&r, &admin, title, NULL, NULL, lplain);
 	snprintf(title, sizeof title, "Công cụ cải tiến năng suất chất lượng %s", word);
 	offer(&e1, &admin, title, NULL, "KH43-T3", lt3);
+	char t3_draft[40];
+	offer(&e1, NULL, title, NULL, "KH43-T3", t3_draft); /* unpublished: not linked */
 
 	char d1[40], d2[40], d3[40], d4[40], d5[40], d6[40], d7[40], d8[40], d9[40], d10[40], d11[40];
 	deal_to(&r, &e1, la, 100000000, "completed", d1);
@@ -1021,6 +1044,13 @@ START_TEST(test_computed_indicators)
 	backdate(d10, "2025-02-14T10:00:00+07", NULL);
 	deal_to(&e1, &e2, lt3, 11000000, "completed", d11);
 	backdate(d11, "2025-04-03T10:00:00+07", NULL);
+	/* A demand naming task B: not an offer, so not one of T1's, though X1 counts it. */
+	char ldemand[40], d12[40];
+	snprintf(title, sizeof title, "Cần công nghệ sấy hồ tiêu %s", word);
+	technology(&e1, &admin, "technology_demand", title, b, NULL, ldemand);
+	deal_to(&e1, &r, ldemand, 15000000, "completed", d12);
+	verify_deal(&admin, d12);
+	backdate(d12, "2024-10-10T10:00:00+07", NULL);
 	/* Verifying twice, or a deal that is not completed: 409. */
 	deal_path(path, sizeof path, d1, "/verify");
 	api_expect_only(409, "POST", path, admin.token, NULL);
@@ -1038,8 +1068,8 @@ START_TEST(test_computed_indicators)
 	/* X1 */
 	assert_delta(before.x1_count, after.x1_count, 2023, 0, "KH43-X1 count");
 	assert_delta(before.x1_vnd, after.x1_vnd, 2023, 0, "KH43-X1 value_vnd");
-	assert_delta(before.x1_count, after.x1_count, 2024, 5, "KH43-X1 count");
-	assert_delta(before.x1_vnd, after.x1_vnd, 2024, 207000000, "KH43-X1 value_vnd");
+	assert_delta(before.x1_count, after.x1_count, 2024, 6, "KH43-X1 count");
+	assert_delta(before.x1_vnd, after.x1_vnd, 2024, 222000000, "KH43-X1 value_vnd");
 	assert_delta(before.x1_count, after.x1_count, 2025, 2, "KH43-X1 count");
 	assert_delta(before.x1_vnd, after.x1_vnd, 2025, 89000000, "KH43-X1 value_vnd");
 	/* T1 */
@@ -1130,8 +1160,8 @@ START_TEST(test_computed_indicators)
 	/* The report counts verified deals by their completion, month by month in Vietnam's time. */
 	read_report_year(&admin, 2024, &r24_after);
 	read_report_year(&admin, 2025, &r25_after);
-	ck_assert_msg(r24_after.count - r24_before.count == 5 && r24_after.vnd - r24_before.vnd == 207000000,
-		      "report 2024: verified moved by %.0f (%.0f VND), expected 5 (207000000)", r24_after.count - r24_before.count,
+	ck_assert_msg(r24_after.count - r24_before.count == 6 && r24_after.vnd - r24_before.vnd == 222000000,
+		      "report 2024: verified moved by %.0f (%.0f VND), expected 6 (222000000)", r24_after.count - r24_before.count,
 		      r24_after.vnd - r24_before.vnd);
 	ck_assert_msg(r25_after.count - r25_before.count == 2 && r25_after.vnd - r25_before.vnd == 89000000,
 		      "report 2025: verified moved by %.0f (%.0f VND), expected 2 (89000000)", r25_after.count - r25_before.count,
@@ -1143,6 +1173,7 @@ START_TEST(test_computed_indicators)
 	assert_month(&r24_before, &r24_after, 2024, 7, 0, 0);
 	assert_month(&r24_before, &r24_after, 2024, 8, 1, 7000000);
 	assert_month(&r24_before, &r24_after, 2024, 9, 1, 50000000);
+	assert_month(&r24_before, &r24_after, 2024, 10, 1, 15000000);
 	assert_month(&r24_before, &r24_after, 2024, 12, 1, 30000000);
 	assert_month(&r25_before, &r25_after, 2025, 1, 1, 80000000);
 	assert_month(&r25_before, &r25_after, 2025, 2, 1, 9000000);
