@@ -118,6 +118,28 @@ START_TEST(long_field_names_keep_their_error)
 }
 END_TEST
 
+START_TEST(scalars_are_numbers_or_texts)
+{
+	static const struct field_rule rules[] = {
+		{.name = "value", .flags = FIELD_NULLABLE, .min = 1, .max = 5, .type = FIELD_SCALAR}, {0}};
+	const char *good[] = {"{\"value\":72.5}", "{\"value\":3}", "{\"value\":\"Khá\"}", "{\"value\":null}", "{}"};
+	const char *bad[] = {"{\"value\":true}", "{\"value\":[1]}", "{\"value\":{}}", "{\"value\":\"\"}",
+			     "{\"value\":\"quá dài\"}"};
+	for (size_t i = 0; i < sizeof good / sizeof good[0] + sizeof bad / sizeof bad[0]; i++) {
+		bool ok = i < sizeof good / sizeof good[0];
+		const char *text = ok ? good[i] : bad[i - sizeof good / sizeof good[0]];
+		json_t *body = json_loads(text, 0, NULL);
+		struct validation v;
+		validate_init(&v);
+		json_t *values = validate_fields(&v, body, rules, FIELDS_CREATE);
+		ck_assert_msg(validate_ok(&v) == ok, "%s: %s", text, ok ? "refused" : "accepted");
+		json_decref(values);
+		validate_free(&v);
+		json_decref(body);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("validate");
@@ -129,6 +151,7 @@ int main(void)
 	tcase_add_test(tc, errors_are_collected_with_prefix);
 	tcase_add_test(tc, web_addresses);
 	tcase_add_test(tc, long_field_names_keep_their_error);
+	tcase_add_test(tc, scalars_are_numbers_or_texts);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
