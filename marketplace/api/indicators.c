@@ -7,6 +7,7 @@
 
 #include "input.h"
 #include "problem.h"
+#include "reference.h"
 #include "request.h"
 #include "respond.h"
 #include "validate.h"
@@ -19,7 +20,9 @@ const struct db_stmt indicators_statements[] = {
 	0, false},
 
 	/* $1 the code, $2 and $3 who is looking. */
-	[INDICATORS_GET] = {"indicators_get", "SELECT indicator_detail($1, $2::uuid, $3::bool) WHERE $1 IS NOT NULL",
+	/* No row for a code the plan does not have. */
+	[INDICATORS_GET] = {"indicators_get",
+	"SELECT d FROM (SELECT indicator_detail($1, $2::uuid, $3::bool) AS d) x WHERE d IS NOT NULL",
 	3, false},
 
 	[INDICATORS_SET_VALUE] = {"indicators_set_value",
@@ -34,14 +37,8 @@ const struct db_stmt indicators_statements[] = {
 
 static const char not_found[] = "The plan has no indicator with this code (KH43-T1 to KH43-T6, KH43-V2045, KH43-X1).";
 
-static const struct write_error value_errors[] = {
-	{"P0001", "deal_fields", 422, NULL, NULL},
-	{"P0001", "indicator_computed", 409, NULL, NULL},
-	{0},
-};
-
-static const struct write set_value_write = {&indicators_statements[INDICATORS_SET_VALUE], value_errors, 200, 409,
-					     NULL, not_found};
+static const struct write set_value_write = {&indicators_statements[INDICATORS_SET_VALUE], NULL, 200, 409, NULL,
+					     not_found};
 
 void indicators_list(struct request *r)
 {
@@ -68,9 +65,42 @@ void indicators_get(struct request *r)
 	db_query(request_db_read(r), &indicators_statements[INDICATORS_GET], params, respond_json_row, r);
 }
 
+/*
+ * Checks the value (or KH43-T3's base) against what the indicator
+ * measures.  `value` and `base` are the members as sent (NULL: absent or
+ * null); one whose rule refused it already has its error.
+ */
+static void check_value(struct validation *v, const struct reference_indicator *indicator, json_t *value,
+			json_t *base)
+{
+	bool takes_base = strcmp(indicator->code, "KH43-T3") == 0;
+	bool value_refused = validate_has_error(v, "value"), base_refused = validate_has_error(v, "base");
+	double number = json_number_value(value);
+	if (takes_base) {
+		if (value != NULL && !value_refused)
+			validate_error(v, "value", "KH43-T3 is computed from verified deals: set the year's enterprise "
+						   "base (base) instead");
+		if (base == NULL)
+			validate_error(v, "base", "is required: the number of enterprises the year's share is counted over");
+		return;
+	}
+	if (base != NULL && !base_refused)
+		validate_error(v, "base", "only KH43-T3 takes an enterprise base");
+	if (value_refused)
+		return;
+	if (value == NULL)
+		validate_error(v, "value", "is required");
+	else if (strcmp(indicator->unit, "percent") == 0 && (!json_is_number(value) || number < 0 || number > 100))
+		validate_error(v, "value", "must be a percentage from 0 to 100");
+	else if (strncmp(indicator->unit, "count_", 6) == 0 &&
+		 (!json_is_integer(value) || json_integer_value(value) < 0 || json_integer_value(value) > 1000000))
+		validate_error(v, "value", "must be a whole number from 0 to 1000000");
+	else if (strcmp(indicator->unit, "text") == 0 && !json_is_string(value))
+		validate_error(v, "value", "must be a text (the assessment)");
+}
+
 void indicators_set_value(struct request *r)
 {
-	/* The value's type and range depend on the indicator: indicator_value_set checks them. */
 	static const struct field_rule fields[] = {
 		{.name = "value", .flags = FIELD_NULLABLE, .min = 1, .max = 2000, .type = FIELD_SCALAR},
 		{.name = "base", .flags = FIELD_NULLABLE, .min = 1, .max = 100000000, .type = FIELD_INTEGER},
@@ -78,15 +108,32 @@ void indicators_set_value(struct request *r)
 		{0},
 	};
 	const char *code = indicator_code(r), *year = route_param(&r->params, "year");
+	const struct reference_indicator *indicator = code != NULL ? reference_indicator(code) : NULL;
 	json_t *body;
-	if (code == NULL || !input_json_object(r, &body))
+	if (code == NULL)
+		return;
+	if (indicator == NULL) {
+		problem_reply(r, 404, not_found);
+		return;
+	}
+	if (indicator->computed && strcmp(code, "KH43-T3") != 0) {
+		problem_reply(r, 409, "This indicator is computed from verified completed deals; it has no values to set.");
+		return;
+	}
+	if (!input_json_object(r, &body))
 		return;
 	struct validation v;
 	validate_init(&v);
 	json_t *values = validate_fields(&v, body, fields, FIELDS_CREATE);
-	if (year == NULL || strlen(year) != 4 || strspn(year, "0123456789") != 4)
-		validate_error(&v, "year", "must be a year of the indicator's period, e.g. 2026");
+	int y = year != NULL && strlen(year) == 4 && strspn(year, "0123456789") == 4 ? atoi(year) : 0;
+	char message[96];
+	snprintf(message, sizeof message, "must be a year of the indicator's period, %d to %d", indicator->year_from,
+		 indicator->year_to);
+	if (y < indicator->year_from || y > indicator->year_to)
+		validate_error(&v, "year", message);
 	json_t *value = json_object_get(values, "value"), *base = json_object_get(values, "base");
+	json_t *sent_value = json_object_get(body, "value"), *sent_base = json_object_get(body, "base");
+	check_value(&v, indicator, json_is_null(sent_value) ? NULL : sent_value, json_is_null(sent_base) ? NULL : sent_base);
 	char *value_text = value != NULL ? json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
 	char base_text[24];
 	if (base != NULL)

@@ -5,6 +5,7 @@
 #include "reference.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "query.h"
@@ -37,6 +38,40 @@ bool reference_sector_known(const char *code) { return code_in(&sectors, code); 
 bool reference_province_known(const char *slug) { return code_in(&provinces, slug); }
 bool reference_indicator_known(const char *code) { return code_in(&indicators, code); }
 
+/* The plan's indicators as the value rules read them; in the order of `indicators`. */
+static struct reference_indicator indicator_rules[MAX_CODES];
+
+const struct reference_indicator *reference_indicator(const char *code)
+{
+	for (int i = 0; i < indicators.count; i++)
+		if (strcmp(indicator_rules[i].code, code) == 0)
+			return &indicator_rules[i];
+	return NULL;
+}
+
+static bool load_indicator_rules(PGconn *pg, char *err, size_t err_size)
+{
+	PGresult *res = PQexec(pg, "SELECT code, unit, measure = 'computed', period_from, period_to"
+				   " FROM plan_indicators ORDER BY code");
+	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == indicators.count;
+	for (int i = 0; ok && i < PQntuples(res); i++) {
+		struct reference_indicator *rule = &indicator_rules[i];
+		ok = (size_t)PQgetlength(res, i, 0) < sizeof rule->code &&
+		     (size_t)PQgetlength(res, i, 1) < sizeof rule->unit;
+		if (ok) {
+			snprintf(rule->code, sizeof rule->code, "%s", PQgetvalue(res, i, 0));
+			snprintf(rule->unit, sizeof rule->unit, "%s", PQgetvalue(res, i, 1));
+			rule->computed = strcmp(PQgetvalue(res, i, 2), "t") == 0;
+			rule->year_from = atoi(PQgetvalue(res, i, 3));
+			rule->year_to = atoi(PQgetvalue(res, i, 4));
+		}
+	}
+	if (!ok)
+		snprintf(err, err_size, "reading the plan's indicators: %s", PQerrorMessage(pg));
+	PQclear(res);
+	return ok;
+}
+
 static bool load_set(PGconn *pg, const char *sql, struct code_set *set, char *err, size_t err_size)
 {
 	PGresult *res = PQexec(pg, sql);
@@ -63,7 +98,8 @@ bool reference_load(const char *conninfo, char *err, size_t err_size)
 		snprintf(err, err_size, "cannot connect to the database: %s", PQerrorMessage(pg));
 	ok = ok && load_set(pg, "SELECT code FROM sectors", &sectors, err, err_size) &&
 	     load_set(pg, "SELECT slug FROM provinces", &provinces, err, err_size) &&
-	     load_set(pg, "SELECT code FROM plan_indicators", &indicators, err, err_size);
+	     load_set(pg, "SELECT code FROM plan_indicators", &indicators, err, err_size) &&
+	     load_indicator_rules(pg, err, err_size);
 	if (ok) {
 		PGresult *res = PQexec(pg, "SELECT value FROM server_secrets WHERE name = 'cursor'");
 		ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;

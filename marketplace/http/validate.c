@@ -30,6 +30,18 @@ void validate_error(struct validation *v, const char *field, const char *message
 
 bool validate_ok(const struct validation *v) { return json_array_size(v->errors) == 0; }
 
+bool validate_has_error(const struct validation *v, const char *field)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(v->errors, i, e) {
+		const char *named = json_string_value(json_object_get(e, "field"));
+		if (named != NULL && strcmp(named, field) == 0)
+			return true;
+	}
+	return false;
+}
+
 bool validate_passed(struct validation *v, struct request *r)
 {
 	if (validate_ok(v)) {

@@ -22,6 +22,8 @@ void validate_init(struct validation *v);
 void validate_free(struct validation *v);
 void validate_error(struct validation *v, const char *field, const char *message);
 bool validate_ok(const struct validation *v);
+/* Whether `field` (its full name, prefix included) has an error already. */
+bool validate_has_error(const struct validation *v, const char *field);
 
 /* True to go on when no error was collected; else replies 422 with them all.
  * Either way v is finished. */
