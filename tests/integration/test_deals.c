@@ -1545,6 +1545,7 @@ START_TEST(test_outsiders)
 		{"POST", "/transitions", "{\"to\":\"disputed\"}"},
 		{"POST", "/transitions", "{\"to\":\"withdrawn\",\"reason\":\"other\"}"},
 		{"POST", "/transitions", "{\"to\":\"agreed\"}"},
+		{"POST", "/transitions", "{\"to\":\"cancelled\",\"reason\":\"x\"}"}, /* 404 before 403 */
 		{"GET", "/messages", NULL},
 		{"POST", "/messages", "{\"body\":\"Chen ngang\"}"},
 		{"GET", "/events", NULL},
