@@ -268,7 +268,7 @@ static const struct write delete_write = LISTING_WRITE(LISTINGS_DELETE, 204);
 static const struct write transition_write = LISTING_WRITE(LISTINGS_TRANSITION, 200);
 
 /* A listing named by its id or its ref: false (after a 404) when it is neither. */
-static bool listing_key(struct request *r, const char **id, const char **ref, char ref_buf[32])
+bool listings_key(struct request *r, const char **id, const char **ref, char ref_buf[32])
 {
 	const char *key = route_param(&r->params, "id");
 	*id = *ref = NULL;
@@ -291,11 +291,6 @@ static bool listing_key(struct request *r, const char **id, const char **ref, ch
 	}
 	*ref = ref_buf;
 	return true;
-}
-
-static const char *viewer_org(const struct request *r)
-{
-	return r->who.organization_id[0] ? r->who.organization_id : NULL;
 }
 
 static const char *if_match_stale = "If-Match must be the ETag of the listing, e.g. \"3\".";
@@ -331,7 +326,7 @@ void listings_update(struct request *r)
 	const char *id, *ref, *version;
 	char ref_buf[32], version_text[16];
 	json_t *body;
-	if (!listing_key(r, &id, &ref, ref_buf) || !input_if_match(r, if_match_stale, version_text, &version) ||
+	if (!listings_key(r, &id, &ref, ref_buf) || !input_if_match(r, if_match_stale, version_text, &version) ||
 	    !input_json_object(r, &body))
 		return;
 	struct validation v;
@@ -342,8 +337,8 @@ void listings_update(struct request *r)
 	check_listing(&v, body, patch, NULL);
 	char *patch_text = validate_ok(&v) ? json_dumps(patch, JSON_COMPACT) : NULL;
 	if (validate_passed(&v, r)) {
-		const char *params[8] = {id, ref, patch_text, r->who.user_id, viewer_org(r),
-					 r->who.admin ? "true" : "false", version, request_id(r)};
+		const char *params[8] = {id, ref, patch_text, r->who.user_id, request_org(r),
+					 request_admin(r), version, request_id(r)};
 		if (patch_text == NULL)
 			problem_reply(r, 503, "Out of memory.");
 		else
@@ -358,9 +353,9 @@ void listings_delete(struct request *r)
 {
 	const char *id, *ref, *version;
 	char ref_buf[32], version_text[16];
-	if (!listing_key(r, &id, &ref, ref_buf) || !input_if_match(r, if_match_stale, version_text, &version))
+	if (!listings_key(r, &id, &ref, ref_buf) || !input_if_match(r, if_match_stale, version_text, &version))
 		return;
-	const char *params[7] = {id, ref, viewer_org(r), r->who.admin ? "true" : "false", version, r->who.user_id,
+	const char *params[7] = {id, ref, request_org(r), request_admin(r), version, r->who.user_id,
 				 request_id(r)};
 	write_run(r, &delete_write, params);
 }
@@ -371,7 +366,7 @@ void listings_act(struct request *r)
 						   {0}};
 	const char *id, *ref, *version;
 	char ref_buf[32], version_text[16];
-	if (!listing_key(r, &id, &ref, ref_buf) || !input_if_match(r, if_match_stale, version_text, &version))
+	if (!listings_key(r, &id, &ref, ref_buf) || !input_if_match(r, if_match_stale, version_text, &version))
 		return;
 	/* The body is optional: only reject and suspend need one, for the reason. */
 	size_t len;
@@ -385,7 +380,7 @@ void listings_act(struct request *r)
 		values = validate_fields(&v, body, fields, FIELDS_CREATE);
 	if (validate_passed(&v, r)) {
 		const char *action = strrchr(r->route->pattern, '/') + 1;
-		const char *params[9] = {id, ref, action, r->who.user_id, viewer_org(r), r->who.admin ? "true" : "false",
+		const char *params[9] = {id, ref, action, r->who.user_id, request_org(r), request_admin(r),
 					 json_string_value(json_object_get(values, "reason")), version, request_id(r)};
 		write_run(r, &transition_write, params);
 	}
@@ -399,9 +394,9 @@ void listings_get(struct request *r)
 {
 	const char *id, *ref;
 	char ref_buf[32];
-	if (!listing_key(r, &id, &ref, ref_buf))
+	if (!listings_key(r, &id, &ref, ref_buf))
 		return;
-	const char *params[4] = {id, ref, viewer_org(r), r->who.admin ? "true" : "false"};
+	const char *params[4] = {id, ref, request_org(r), request_admin(r)};
 	db_query(request_db(r), &listings_statements[LISTINGS_GET], params, respond_versioned_row, r);
 }
 
@@ -609,8 +604,8 @@ void listings_list(struct request *r)
 		char status_buf[40];
 		const char *shown = statuses_shown(r, query_get(&q, "status"), mine, status_buf, sizeof status_buf);
 		if (shown != NULL) { /* else r is answered (and gone) */
-			const char *params[7] = {shown, mine ? r->who.organization_id : NULL, viewer_org(r),
-						 r->who.admin ? "true" : "false", filters_text, key, last_id};
+			const char *params[7] = {shown, mine ? r->who.organization_id : NULL, request_org(r),
+						 request_admin(r), filters_text, key, last_id};
 			struct search_call *c =
 				search_call_new(r, &listings_statements[sort_statements[sort]], q.limit, params, filters);
 			if (c == NULL) {

@@ -8,6 +8,7 @@
 #define MARKETPLACE_LISTINGS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "db.h"
 
@@ -21,6 +22,13 @@ void listings_delete(struct request *r);
 /* POST /listings/{id}/<action>: the action is the route's last segment. */
 void listings_act(struct request *r);
 void listings_changes(struct request *r);
+
+/*
+ * The listing a route's {id} names, by its id (*id) or its reference
+ * (*ref, upper-cased into ref_buf); the other is NULL.  False after a 404
+ * when it can name no listing.
+ */
+bool listings_key(struct request *r, const char **id, const char **ref, char ref_buf[32]);
 
 /* The query names GET /listings filters by (NULL-terminated). */
 extern const char *const listing_filter_names[];

@@ -38,7 +38,8 @@ const struct db_stmt organizations_statements[] = {
 
 	/* Unverified organisations are visible to their own members and to admins only. */
 	[ORGANIZATIONS_GET] = {"organizations_get",
-	"SELECT organization_json(o)::text, version FROM organizations o"
+	"SELECT (organization_json(o) || jsonb_build_object('response_time', organization_response_time(o.id)))::text,"
+	" version FROM organizations o"
 	" WHERE id = $1::uuid AND (verified_at IS NOT NULL OR $2::bool OR id = $3::uuid)",
 	3, false},
 
@@ -126,8 +127,7 @@ void organizations_get(struct request *r)
 	const char *id;
 	if (!input_uuid_param(r, "id", not_visible, &id))
 		return;
-	const char *params[3] = {id, r->who.admin ? "true" : "false",
-				 r->who.organization_id[0] ? r->who.organization_id : NULL};
+	const char *params[3] = {id, request_admin(r), request_org(r)};
 	db_query(request_db(r), &organizations_statements[ORGANIZATIONS_GET], params,
 		 respond_versioned_row, r);
 }
@@ -183,7 +183,7 @@ void organizations_update(struct request *r)
 	if (!input_uuid_param(r, "id", not_visible, &id))
 		return;
 	if (!r->who.admin && !(r->who.owner && strcasecmp(r->who.organization_id, id) == 0)) {
-		const char *params[3] = {id, "false", r->who.organization_id[0] ? r->who.organization_id : NULL};
+		const char *params[3] = {id, "false", request_org(r)};
 		db_query(request_db(r), &organizations_statements[ORGANIZATIONS_GET], params, on_visibility, r);
 		return;
 	}

@@ -8,7 +8,9 @@
 
 #include "accounts.h"
 #include "audit.h"
+#include "deals.h"
 #include "listings.h"
+#include "matches.h"
 #include "moderation.h"
 #include "notifications.h"
 #include "ops.h"
@@ -33,6 +35,8 @@
 #define PROFILE_BODY (64 * 1024)
 /* A listing: description and confidential text of 20,000 characters each, and the rest. */
 #define LISTING_BODY (256 * 1024)
+/* An interest's or a deal message's text: 5,000 characters. */
+#define MESSAGE_BODY (32 * 1024)
 
 static const struct route table[] = {
 	{"GET", "/healthz", PUBLIC, ops_healthz, 0, NO_BODY},
@@ -67,6 +71,16 @@ static const struct route table[] = {
 	{"POST", "/api/v1/listings/{id}/reject", ADMIN, listings_act, 0, NOTE_BODY},
 	{"POST", "/api/v1/listings/{id}/suspend", ADMIN, listings_act, 0, NOTE_BODY},
 	{"POST", "/api/v1/listings/{id}/reinstate", ADMIN, listings_act, 0, NOTE_BODY},
+	{"GET", "/api/v1/listings/{id}/matches", OPTIONAL, matches_list, 0, NO_BODY},
+	{"GET", "/api/v1/listings/{id}/feedback", MEMBER, deals_feedback, 0, NO_BODY},
+	{"POST", "/api/v1/listings/{id}/interests", MEMBER, deals_interest, ROUTE_IDEMPOTENT, MESSAGE_BODY},
+	{"GET", "/api/v1/deals", MEMBER, deals_list, 0, NO_BODY},
+	{"GET", "/api/v1/deals/{id}", MEMBER, deals_get, 0, NO_BODY},
+	{"POST", "/api/v1/deals/{id}/transitions", MEMBER, deals_transition, 0, NOTE_BODY},
+	{"POST", "/api/v1/deals/{id}/verify", ADMIN, deals_verify, 0, NOTE_BODY},
+	{"GET", "/api/v1/deals/{id}/messages", MEMBER, deals_messages, 0, NO_BODY},
+	{"POST", "/api/v1/deals/{id}/messages", MEMBER, deals_message_post, 0, MESSAGE_BODY},
+	{"GET", "/api/v1/deals/{id}/events", MEMBER, deals_events, 0, NO_BODY},
 	{"GET", "/api/v1/moderation/queue", ADMIN, moderation_queue, 0, NO_BODY},
 	{"POST", "/api/v1/saved-searches", MEMBER, saved_searches_create, ROUTE_IDEMPOTENT, NOTE_BODY},
 	{"GET", "/api/v1/saved-searches", MEMBER, saved_searches_list, 0, NO_BODY},
@@ -76,13 +90,18 @@ static const struct route table[] = {
 static const struct db_stmt *const statement_sets[] = {
 	ops_statements, reference_statements, accounts_statements, notifications_statements,
 	organizations_statements, audit_statements, listings_statements, moderation_statements,
-	saved_searches_statements, NULL,
+	saved_searches_statements, deals_statements, matches_statements, NULL,
 };
 
 /* Run by one worker every MARKETPLACE_MAINTENANCE_INTERVAL_MS. */
-static const struct db_stmt *const maintenance[] = {&listings_statements[LISTINGS_EXPIRE],
-						   &listings_statements[LISTINGS_WARN_EXPIRING], NULL};
+static const struct db_stmt *const maintenance[] = {
+	&listings_statements[LISTINGS_EXPIRE], &listings_statements[LISTINGS_WARN_EXPIRING],
+	&deals_statements[DEALS_LAPSE], &deals_statements[DEALS_REMIND], NULL,
+};
 
-static const struct http_app app = {table, sizeof table / sizeof table[0], statement_sets, maintenance};
+/* Run by one worker every second. */
+static const struct db_stmt *const follow_ups[] = {&matches_statements[MATCHES_FOLLOW_UP], NULL};
+
+static const struct http_app app = {table, sizeof table / sizeof table[0], statement_sets, maintenance, follow_ups};
 
 const struct http_app *routes_app(void) { return &app; }

@@ -210,15 +210,29 @@ static void on_maintained(const struct db_result *result, void *arg)
 		log_msg(LOG_WARN, NULL, "maintenance statement %s failed", stmt->name);
 }
 
-/* The application's timed statements (listing expiry, ...): idempotent
- * SQL, so several instances running them at once is harmless. */
+static void run_timed(struct worker *w, const struct db_stmt *const *stmts)
+{
+	for (const struct db_stmt *const *s = stmts; s != NULL && *s != NULL; s++)
+		db_query(w->db, *s, NULL, on_maintained, (void *)*s);
+}
+
+/* The application's timed statements (listing expiry, ...) and follow-ups
+ * (what a publication means for others): idempotent SQL, so several
+ * instances running them at once is harmless. */
 static void on_maintenance_tick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	struct worker *w = arg;
-	for (const struct db_stmt *const *s = w->app->maintenance; s != NULL && *s != NULL; s++)
-		db_query(w->db, *s, NULL, on_maintained, (void *)*s);
+	run_timed(w, w->app->maintenance);
+}
+
+static void on_follow_up_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct worker *w = arg;
+	run_timed(w, w->app->follow_ups);
 }
 
 /* For idle workers: connections come and go without requests. */
@@ -310,6 +324,7 @@ static void close_pools(struct worker *w)
 			w->inflight);
 	free_event(&w->sweep_timer); /* these use the pools */
 	free_event(&w->maintenance_timer);
+	free_event(&w->follow_up_timer);
 	free_event(&w->pools_timer);
 	metrics_watch_pools(w->metrics, NULL, NULL);
 	if (w->db_read != w->db)
@@ -427,9 +442,12 @@ static bool worker_init(struct worker *w, int index, const struct config *cfg,
 		w->sweep_timer = event_new(w->base, -1, EV_PERSIST, on_sweep_tick, w);
 		const struct timeval maintenance_every = {cfg->maintenance_interval_ms / 1000,
 							  (cfg->maintenance_interval_ms % 1000) * 1000};
+		static const struct timeval follow_up_every = {1, 0};
 		w->maintenance_timer = event_new(w->base, -1, EV_PERSIST, on_maintenance_tick, w);
+		w->follow_up_timer = event_new(w->base, -1, EV_PERSIST, on_follow_up_tick, w);
 		if (w->sweep_timer == NULL || event_add(w->sweep_timer, &every) != 0 ||
-		    w->maintenance_timer == NULL || event_add(w->maintenance_timer, &maintenance_every) != 0) {
+		    w->maintenance_timer == NULL || event_add(w->maintenance_timer, &maintenance_every) != 0 ||
+		    w->follow_up_timer == NULL || event_add(w->follow_up_timer, &follow_up_every) != 0) {
 			log_msg(LOG_ERROR, NULL, "out of memory starting worker %d", index);
 			return false;
 		}
@@ -446,6 +464,7 @@ static void worker_cleanup(struct worker *w)
 	free_event(&w->drain_timer);
 	free_event(&w->sweep_timer);
 	free_event(&w->maintenance_timer);
+	free_event(&w->follow_up_timer);
 	free_event(&w->pools_timer);
 	free_event(&w->accept_resume);
 	if (w->metrics != NULL)

@@ -19,6 +19,9 @@ struct http_app {
 	/* Statements without parameters that worker 0 runs every
 	 * MARKETPLACE_MAINTENANCE_INTERVAL_MS (NULL-terminated; may be NULL). */
 	const struct db_stmt *const *maintenance;
+	/* Statements without parameters that worker 0 runs every second: the
+	 * work a commit queued for soon after it (may be NULL). */
+	const struct db_stmt *const *follow_ups;
 };
 
 /*

@@ -17,13 +17,13 @@ json_t *problem_new(int status, const char *detail, const char *request_id)
 	return p;
 }
 
-static void send_problem(struct request *r, int status, const char *detail, json_t *errors,
+static void send_problem(struct request *r, int status, const char *detail, json_t *members,
 			 int retry_after_s)
 {
 	json_t *p = problem_new(status, detail, request_id(r));
-	if (p != NULL && errors != NULL)
-		json_object_set(p, "errors", errors);
-	json_decref(errors);
+	if (p != NULL && members != NULL)
+		json_object_update_missing(p, members);
+	json_decref(members);
 	if (retry_after_s > 0) {
 		char value[16];
 		snprintf(value, sizeof value, "%d", retry_after_s);
@@ -42,7 +42,12 @@ void problem_reply(struct request *r, int status, const char *detail)
 
 void problem_reply_errors(struct request *r, int status, const char *detail, json_t *errors)
 {
-	send_problem(r, status, detail, errors, 0);
+	send_problem(r, status, detail, json_pack("{s:o}", "errors", errors), 0);
+}
+
+void problem_reply_members(struct request *r, int status, const char *detail, json_t *members)
+{
+	send_problem(r, status, detail, members, 0);
 }
 
 void problem_reply_retry(struct request *r, int status, const char *detail, int retry_after_s)

@@ -178,6 +178,13 @@ const char *http_status_title(int status)
 
 const char *request_id(const struct request *r) { return r->id; }
 
+const char *request_org(const struct request *r)
+{
+	return r->who.organization_id[0] ? r->who.organization_id : NULL;
+}
+
+const char *request_admin(const struct request *r) { return r->who.admin ? "true" : "false"; }
+
 const char *request_header(const struct request *r, const char *name)
 {
 	return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);

@@ -53,6 +53,11 @@ struct request {
 struct request *request_new(struct worker *w, struct evhttp_request *ev);
 
 const char *request_id(const struct request *r);
+/* Who is asking, as statement parameters: the caller's organisation (NULL
+ * for administrators and anonymous callers), and "true" or "false" for
+ * whether the caller is an administrator. */
+const char *request_org(const struct request *r);
+const char *request_admin(const struct request *r);
 const char *request_header(const struct request *r, const char *name);
 void request_add_header(struct request *r, const char *name, const char *value);
 struct db_pool *request_db(const struct request *r);

@@ -34,6 +34,7 @@ struct worker {
 	struct event *drain_timer;
 	struct event *sweep_timer; /* worker 0 only: removes expired idempotency keys */
 	struct event *maintenance_timer; /* worker 0 only: the application's timed statements */
+	struct event *follow_up_timer; /* worker 0 only: the application's follow-ups, every second */
 	struct event *pools_timer; /* refreshes the pools' figures in metrics */
 	struct event *accept_resume; /* listening again after accept() ran out of descriptors */
 	long inflight;            /* requests awaiting their reply; this thread only */

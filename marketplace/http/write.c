@@ -54,6 +54,12 @@ static const struct write_error *matching_error(const struct write_error *errors
 static bool took_effect(struct request *r, const struct write *spec, const struct db_result *result)
 {
 	const struct write_error *e = matching_error(spec->errors, result);
+	if (e != NULL && e->detail == NULL) {
+		const char *members = PQresultErrorField(result->res, PG_DIAG_MESSAGE_DETAIL);
+		problem_reply_members(r, e->status, PQresultErrorField(result->res, PG_DIAG_MESSAGE_PRIMARY),
+				      members != NULL ? json_loads(members, 0, NULL) : NULL);
+		return false;
+	}
 	if (e != NULL) {
 		if (e->status == 422)
 			validate_reply_one(r, e->field, e->detail);

@@ -26,7 +26,10 @@ struct write_error {
 	const char *constraint; /* a part of the constraint's name, or NULL for any */
 	int status;             /* 409, 422, ... */
 	const char *field;      /* 422: the field named in errors[] */
-	const char *detail;     /* the problem's detail, or for 422 the field's message */
+	const char *detail;     /* the problem's detail, or for 422 the field's message;
+				 * NULL: the database's message is the detail, and its
+				 * DETAIL, a JSON object, adds members to the problem
+				 * (a 422's "errors", a 409's pointer to what it met) */
 };
 
 struct write {
