@@ -546,7 +546,7 @@ START_TEST(test_ranking)
 	expect_keyword_reason(ia, KW("Son Mai", "phuc che"), "A");
 	expect_reason(ia, "TRL 7 đáp ứng TRL tối thiểu 5", "A");
 	expect_reason(ia, "giá trong ngân sách", "A");
-	expect_reason(ia, "cùng địa bàn: quang-tri", "A");
+	expect_reason(ia, "cùng địa bàn: Tỉnh Quảng Trị", "A");
 	expect_reason(ia, "mới đăng", "A");
 	assert_no_reason(ia, "cùng nhóm lĩnh vực", "A");
 	const char *text = reason_with(ia, "nội dung tương đồng: ");
@@ -577,7 +577,7 @@ START_TEST(test_ranking)
 	assert_no_reason(ib, "từ khóa", "B");
 	assert_no_reason(ib, "TRL", "B");
 	assert_no_reason(ib, "giá trong ngân sách", "B");
-	expect_reason(ib, "cùng địa bàn: quang-tri", "B");
+	expect_reason(ib, "cùng địa bàn: Tỉnh Quảng Trị", "B");
 	expect_reason(ib, "mới đăng", "B");
 
 	/* C: the same field, one keyword of two, over the budget. */
@@ -591,7 +591,7 @@ START_TEST(test_ranking)
 	assert_no_reason(ic, "cùng lĩnh vực", "C");
 	expect_keyword_reason(ic, KW("phục chế"), "C");
 	expect_reason(ic, "TRL 6 đáp ứng TRL tối thiểu 5", "C");
-	expect_reason(ic, "cùng địa bàn: quang-tri", "C");
+	expect_reason(ic, "cùng địa bàn: Tỉnh Quảng Trị", "C");
 	assert_no_reason(ic, "giá trong ngân sách", "C");
 
 	/* D, when listed: nothing in common but TRL and price. */
@@ -698,7 +698,7 @@ START_TEST(test_equipment)
 	assert_comp(both, "sector", 1, "EO(sale+lease)");
 	assert_comp(both, "keywords", 1, "EO(sale+lease)");
 	assert_comp(both, "price", 1, "EO(sale+lease)");
-	expect_reason_naming(both, "hình thức: ", KW("lease"), "EO(sale+lease)"); /* the mode they share */
+	expect_reason_naming(both, "hình thức: ", KW("cho thuê"), "EO(sale+lease)"); /* the mode they share, in Vietnamese */
 	expect_reason(both, "cùng lĩnh vực 1.3", "EO(sale+lease)");
 	expect_keyword_reason(both, KW("kinh hien vi"), "EO(sale+lease)");
 	assert_comp(sale, "fit", 0, "EO(sale)");
