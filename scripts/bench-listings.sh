@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The exchange's read paths under load, on N seeded listings (release
 # build, its own PostgreSQL and server): a listing by id (random ids), a
-# search with q and two filters, and the third page of a filtered list,
-# each with wrk -t2 -c64 after a warm-up; then the search alone, by
+# search with q and two filters, the third page of a filtered list, and
+# the matches of a listing (random ids), each with wrk -t2 -c64 after a
+# warm-up; then the search alone, by
 # relevance and by newest, from one connection (its own latency, without
 # queueing behind 63 others).  Each: the median of RUNS runs of
 # requests/second, p50, p95 and p99 latency, and errors.
@@ -21,7 +22,8 @@ PG_PORT=${BENCH_PG_PORT:-55435}
 install_packages "${BUILD_PACKAGES[@]}" wrk postgresql-contrib jq
 build "$ROOT/build" -DCMAKE_BUILD_TYPE=Release -DMARKETPLACE_BUILD_TESTS=OFF >/dev/null
 
-data=$(pg_data_dir "bench-listings-pg")
+# One cluster per size, kept for the next run: seeding a million takes minutes.
+data=$(pg_data_dir "bench-listings-$LISTINGS-pg")
 url=$(pg_start "$data" "$PG_PORT")
 server=
 work=$(mktemp -d)
@@ -54,16 +56,18 @@ cursor=$(curl -fs "$list&cursor=$cursor" | jq -r .next_cursor)
 third="$list&cursor=$cursor"
 echo "search: $(curl -fs "$search&limit=100" | jq '.items | length') items on its first page of 100"
 
-run() { # name connections url [ids]
+run() { # name connections url [ids [path suffix]]
 	local threads=$(($2 < 2 ? 1 : 2))
-	BENCH_IDS=${4:-} wrk -t$threads -c"$2" -d2s -s "$ROOT/scripts/bench/latency.lua" "$3" >/dev/null
-	BENCH_IDS=${4:-} wrk -t$threads -c"$2" -d"${DURATION}s" -s "$ROOT/scripts/bench/latency.lua" "$3" |
+	export BENCH_IDS=${4:-} BENCH_SUFFIX=${5:-}
+	wrk -t$threads -c"$2" -d2s -s "$ROOT/scripts/bench/latency.lua" "$3" >/dev/null
+	wrk -t$threads -c"$2" -d"${DURATION}s" -s "$ROOT/scripts/bench/latency.lua" "$3" |
 		awk -v name="$1" '/^RESULT/ {print name, $2, $3, $4, $5, $6}'
 }
 for _ in $(seq "$RUNS"); do
 	run by_id "$CONNECTIONS" "$base" "$work/ids"
 	run search "$CONNECTIONS" "$search"
 	run third_page "$CONNECTIONS" "$third"
+	run matches "$CONNECTIONS" "$base" "$work/ids" /matches
 	run search_c1 1 "$search"
 	run newest_c1 1 "$search&sort=newest"
 done >"$work/results"
@@ -71,7 +75,7 @@ done >"$work/results"
 echo "$LISTINGS listings; wrk -t2 -c$CONNECTIONS (*_c1: one connection), ${DURATION}s after a 2 s warm-up;"
 echo "median of $RUNS runs"
 printf '%-12s %10s %9s %9s %9s %7s\n' scenario "req/s" "p50 ms" "p95 ms" "p99 ms" errors
-for name in by_id search third_page search_c1 newest_c1; do
+for name in by_id search third_page matches search_c1 newest_c1; do
 	awk -v n="$name" '$1 == n' "$work/results" | sort -k2 -n | awk -v n="$name" \
 		'{r[NR]=$0} END {split(r[int((NR+1)/2)], f, " "); printf "%-12s %10s %9s %9s %9s %7s\n", n, f[2], f[3], f[4], f[5], f[6]}'
 done

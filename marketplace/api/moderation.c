@@ -5,8 +5,8 @@
 #include "request.h"
 #include "respond.h"
 
-/* Each item: {type, id, title (a listing's, an organisation's name), since, and the listing or
- * the organisation as an administrator sees it}. */
+/* Each item: {type, id, title (a listing's, an organisation's name, a disputed deal's listing's),
+ * since, and the listing, the organisation or the deal as an administrator sees it}. */
 const struct db_stmt moderation_statements[] = {
 	[MODERATION_QUEUE] = {"moderation_queue",
 	"SELECT to_char(since AT TIME ZONE 'UTC', " UTC_MICROS "), id, item::text FROM ("
@@ -21,6 +21,12 @@ const struct db_stmt moderation_statements[] = {
 	"   'since', rfc3339(o.created_at), 'organization', organization_json(o))"
 	"  FROM organizations o WHERE o.verified_at IS NULL"
 	"   AND ($1::timestamptz IS NULL OR (o.created_at, o.id) > ($1::timestamptz, $2::uuid))"
+	"  UNION ALL"
+	"  SELECT d.state_at, d.id, jsonb_build_object('type', 'deal', 'id', d.id,"
+	"   'title', (SELECT l.title FROM listings l WHERE l.id = d.listing_id),"
+	"   'since', rfc3339(d.state_at), 'deal', deal_json(d, NULL, true))"
+	"  FROM deals d WHERE d.state = 'disputed'"
+	"   AND ($1::timestamptz IS NULL OR (d.state_at, d.id) > ($1::timestamptz, $2::uuid))"
 	" ) q ORDER BY since, id LIMIT $3::int",
 	3, false},
 	{0},

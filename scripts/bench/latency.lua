@@ -1,8 +1,10 @@
 -- wrk script: prints one line "rps p50_ms p95_ms p99_ms errors" after the run,
 -- and, with BENCH_IDS naming a file of listing ids (one per line), asks
--- for a random one of them each time (path: /api/v1/listings/<id>).
+-- for a random one of them each time (path: /api/v1/listings/<id>, then
+-- BENCH_SUFFIX if set, e.g. /matches).
 local ids = {}
 local ids_file = os.getenv("BENCH_IDS")
+local suffix = os.getenv("BENCH_SUFFIX") or ""
 if ids_file and ids_file ~= "" then
 	for line in io.lines(ids_file) do
 		ids[#ids + 1] = line
@@ -15,7 +17,7 @@ end
 
 request = function()
 	if #ids > 0 then
-		return wrk.format("GET", "/api/v1/listings/" .. ids[math.random(#ids)])
+		return wrk.format("GET", "/api/v1/listings/" .. ids[math.random(#ids)] .. suffix)
 	end
 	return wrk.format("GET")
 end
