@@ -293,8 +293,7 @@ BEGIN
     VALUES (p_new.id, p_kind, p_old.state, p_to, p_actor, p_side, p_reason, p_note);
     INSERT INTO audit_log (actor_id, action, entity, entity_id, before, after, request_id)
     VALUES (p_actor,
-            'deal.' || CASE p_kind WHEN 'confirmation' THEN 'confirm' WHEN 'verification' THEN 'verify'
-                                   WHEN 'created' THEN 'create' ELSE p_to END,
+            'deal.' || CASE p_kind WHEN 'verification' THEN 'verify' WHEN 'created' THEN 'create' ELSE p_to END,
             'deal', p_new.id::text,
             CASE WHEN p_old.id IS NOT NULL THEN deal_json(p_old, NULL, true) END,
             deal_json(p_new, NULL, true) || jsonb_build_object('reason', p_reason, 'note', p_note), p_request);
@@ -352,13 +351,22 @@ BEGIN
             USING ERRCODE = 'raise_exception', CONSTRAINT = 'deal_open',
                   DETAIL = jsonb_build_object('deal_id', v_open)::text;
     END IF;
-    INSERT INTO deals (listing_id, listing_org, initiator_org, seller_org, buyer_org, created_by, message,
-                       proposed_value_vnd)
-    VALUES (l.id, l.organization_id, p_org,
-            CASE WHEN l.kind LIKE '%offer' THEN l.organization_id ELSE p_org END,
-            CASE WHEN l.kind LIKE '%offer' THEN p_org ELSE l.organization_id END,
-            p_user, p_message, p_value)
-    RETURNING * INTO d;
+    BEGIN
+        INSERT INTO deals (listing_id, listing_org, initiator_org, seller_org, buyer_org, created_by, message,
+                           proposed_value_vnd)
+        VALUES (l.id, l.organization_id, p_org,
+                CASE WHEN l.kind LIKE '%offer' THEN l.organization_id ELSE p_org END,
+                CASE WHEN l.kind LIKE '%offer' THEN p_org ELSE l.organization_id END,
+                p_user, p_message, p_value)
+        RETURNING * INTO d;
+    EXCEPTION WHEN unique_violation THEN
+        -- A twin interest committed first: point at its deal, as above.
+        SELECT x.id INTO v_open FROM deals x
+         WHERE x.listing_id = l.id AND x.initiator_org = p_org AND deal_open(x.state);
+        RAISE EXCEPTION 'Your organisation already has an open deal on this listing: /api/v1/deals/%', v_open
+            USING ERRCODE = 'raise_exception', CONSTRAINT = 'deal_open',
+                  DETAIL = jsonb_build_object('deal_id', v_open)::text;
+    END;
     PERFORM deal_record(NULL, d, 'created', 'proposed', 'initiator', p_user, NULL, NULL, p_request);
     doc := deal_json(d, p_org, false)::text;
     version := d.version;

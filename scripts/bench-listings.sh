@@ -3,10 +3,10 @@
 # build, its own PostgreSQL and server): a listing by id (random ids), a
 # search with q and two filters, the third page of a filtered list, and
 # the matches of a listing (random ids), each with wrk -t2 -c64 after a
-# warm-up; then the search alone, by
-# relevance and by newest, from one connection (its own latency, without
-# queueing behind 63 others).  Each: the median of RUNS runs of
-# requests/second, p50, p95 and p99 latency, and errors.
+# warm-up; then the search (by relevance and by newest) and the matches
+# alone from one connection (their own latency, without queueing behind 63
+# others).  Each: the median of RUNS runs of requests/second, p50, p95 and
+# p99 latency, and errors.
 #   scripts/bench-listings.sh              (LISTINGS=100000 RUNS=3 DURATION=10)
 #   LISTINGS=1000000 scripts/bench-listings.sh
 set -euo pipefail
@@ -70,12 +70,13 @@ for _ in $(seq "$RUNS"); do
 	run matches "$CONNECTIONS" "$base" "$work/ids" /matches
 	run search_c1 1 "$search"
 	run newest_c1 1 "$search&sort=newest"
+	run matches_c1 1 "$base" "$work/ids" /matches
 done >"$work/results"
 
 echo "$LISTINGS listings; wrk -t2 -c$CONNECTIONS (*_c1: one connection), ${DURATION}s after a 2 s warm-up;"
 echo "median of $RUNS runs"
 printf '%-12s %10s %9s %9s %9s %7s\n' scenario "req/s" "p50 ms" "p95 ms" "p99 ms" errors
-for name in by_id search third_page matches search_c1 newest_c1; do
+for name in by_id search third_page matches search_c1 newest_c1 matches_c1; do
 	awk -v n="$name" '$1 == n' "$work/results" | sort -k2 -n | awk -v n="$name" \
 		'{r[NR]=$0} END {split(r[int((NR+1)/2)], f, " "); printf "%-12s %10s %9s %9s %9s %7s\n", n, f[2], f[3], f[4], f[5], f[6]}'
 done

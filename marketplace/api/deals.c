@@ -110,7 +110,6 @@ static const struct write_error deal_errors[] = {
 	{"P0001", "deal_stale", 412, NULL, "The deal changed since you read it; fetch it again and decide again."},
 	{"P0001", "deal_confirmed", 409, NULL, "Your side has confirmed the agreement already; the other side has not yet."},
 	{"P0001", "deal_state", 409, NULL, NULL},
-	{"23505", "deals_one_open", 409, NULL, "Your organisation already has an open deal on this listing."},
 	{"23514", "deals_state_transition", 409, NULL, "The deal's current state does not allow this."},
 	{0},
 };
@@ -202,13 +201,21 @@ void deals_list(struct request *r)
 	query_free(&q);
 }
 
+static void on_deal(const struct db_result *result, void *arg)
+{
+	if (result->status == DB_OK && PQntuples(result->res) == 0)
+		problem_reply(arg, 404, not_visible);
+	else
+		respond_versioned_row(result, arg);
+}
+
 void deals_get(struct request *r)
 {
 	const char *id;
 	if (!input_uuid_param(r, "id", not_visible, &id))
 		return;
 	const char *params[3] = {id, request_org(r), request_admin(r)};
-	db_query(request_db(r), &deals_statements[DEALS_GET], params, respond_versioned_row, r);
+	db_query(request_db(r), &deals_statements[DEALS_GET], params, on_deal, r);
 }
 
 void deals_transition(struct request *r)

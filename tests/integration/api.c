@@ -140,7 +140,7 @@ static int open_conn(const char *src, int timeout_ms)
 	int port = api_port();
 	if (src == NULL) {
 		int fd = it_connect(port, timeout_ms);
-		ck_assert_msg(fd >= 0, "cannot connect to port %d", port);
+		ck_assert_msg(fd >= 0, "cannot connect to port %d: %s", port, strerror(errno));
 		return fd;
 	}
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

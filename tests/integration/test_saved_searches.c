@@ -1,9 +1,12 @@
 /*
  * Saved searches against the real binary and PostgreSQL (DESIGN.md
  * section 4): a member keeps the filters of GET /api/v1/listings under a
- * name, sees and deletes only their own, and is notified, in the
- * approval's transaction, of each newly published listing that meets
- * them, unless it is their own organisation's.
+ * name, sees and deletes only their own, and is notified of each newly
+ * published listing that meets them, unless it is their own
+ * organisation's.  The server computes those notifications shortly after
+ * the approval commits (within about a second), not in its transaction:
+ * the test polls for one that must come (every 100 ms, up to 5 s) and
+ * waits 2 s after the approval before concluding that one does not.
  *
  * One server for the suite (api_run).
  */
@@ -28,8 +31,11 @@ static void verified_member(struct api_acct *a, const struct api_acct *admin, co
 	api_expect_only(200, "POST", path, admin->token, "{\"note\":\"ok\"}");
 }
 
-/* A published technology offer of owner's titled title; its id into id. */
-static void publish(const struct api_acct *owner, const struct api_acct *admin, const char *title, char id[40])
+/*
+ * A published technology offer of owner's titled title; its id into id.
+ * Returns it_now() just before the approval.
+ */
+static double publish(const struct api_acct *owner, const struct api_acct *admin, const char *title, char id[40])
 {
 	json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:i}", "kind", "technology_offer", "title", title, "sector",
 				"2.2", "province", "quang-tri", "trl", 6);
@@ -42,7 +48,9 @@ static void publish(const struct api_acct *owner, const struct api_acct *admin, 
 	snprintf(path, sizeof path, "/api/v1/listings/%s/submit", id);
 	api_expect_only(200, "POST", path, owner->token, NULL);
 	snprintf(path, sizeof path, "/api/v1/listings/%s/approve", id);
+	double t0 = it_now();
 	api_expect_only(200, "POST", path, admin->token, NULL);
+	return t0;
 }
 
 static long match_notices(const struct api_acct *a, const char *listing)
@@ -54,6 +62,24 @@ static long match_notices(const struct api_acct *a, const char *listing)
 			      a->user_id, listing);
 	PQfinish(pg);
 	return n;
+}
+
+/* Polls every 100 ms, up to 5 s, until a has a match notice about listing; returns the count then. */
+static long await_match_notice(const struct api_acct *a, const char *listing)
+{
+	double end = it_now() + 5;
+	long n;
+	while ((n = match_notices(a, listing)) == 0 && it_now() < end)
+		it_sleep_ms(100);
+	return n;
+}
+
+/* Sleeps until 2 s after `since` (it_now()): a notice that has not come by then will not. */
+static void settle(double since)
+{
+	double left = since + 2 - it_now();
+	if (left > 0)
+		it_sleep_ms((int)(left * 1000) + 1);
 }
 
 START_TEST(test_create_list_delete)
@@ -167,8 +193,11 @@ START_TEST(test_notified_on_publication)
 
 	char id[40];
 	snprintf(title, sizeof title, "Máy sấy %s", word);
-	publish(&seller, &admin, title, id);
-	ck_assert_int_eq(match_notices(&seeker, id), 1); /* TRL 6 >= 5 */
+	double approved = publish(&seller, &admin, title, id);
+	ck_assert_msg(await_match_notice(&seeker, id) >= 1, /* TRL 6 >= 5 */
+		      "the seeker has no saved_search_match 5 s after the approval");
+	settle(approved);
+	ck_assert_int_eq(match_notices(&seeker, id), 1); /* once */
 	ck_assert_int_eq(match_notices(&other, id), 0);  /* TRL 6 < 8 */
 	ck_assert_int_eq(match_notices(&seller, id), 0);
 	json_t *page = api_expect_json(200, "GET", "/api/v1/notifications?unread=true&limit=100", seeker.token, NULL);
@@ -184,7 +213,8 @@ START_TEST(test_notified_on_publication)
 	/* A listing that does not meet the filters tells nobody. */
 	char other_id[40];
 	snprintf(title, sizeof title, "Dây chuyền ép dầu %s", "khongkhop");
-	publish(&seller, &admin, title, other_id);
+	approved = publish(&seller, &admin, title, other_id);
+	settle(approved);
 	ck_assert_int_eq(match_notices(&seeker, other_id), 0);
 }
 END_TEST
