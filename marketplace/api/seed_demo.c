@@ -1066,7 +1066,7 @@ static bool seed_deals(PGconn *pg, int deals, char *err, size_t errlen)
 bool seed_demo_run(const char *conninfo, int listings, int deals, char *err, size_t errlen)
 {
 	if (listings < 0 || deals < 0 || listings + deals < 1) {
-		snprintf(err, errlen, "seed-demo: give at least one listing or deal to add");
+		snprintf(err, errlen, "seed-demo: --listings must be at least 1 unless --deals adds deals");
 		return false;
 	}
 	double start = now_s();

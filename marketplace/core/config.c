@@ -307,6 +307,11 @@ bool config_load(struct config *cfg, int argc, char **argv, config_getenv_fn env
 		snprintf(err, errlen, "create-admin needs an EMAIL argument");
 		return false;
 	}
+	if (cfg->command == CMD_SEED_DEMO && cfg->seed_listings == 0 && cfg->seed_deals == 0) {
+		snprintf(err, errlen, "--listings (MARKETPLACE_SEED_LISTINGS) must be at least 1 unless --deals "
+				      "(MARKETPLACE_SEED_DEALS) adds deals");
+		return false;
+	}
 	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
 		snprintf(err, errlen, "MARKETPLACE_TLS_CERT and MARKETPLACE_TLS_KEY must be set together");
 		return false;

@@ -129,6 +129,39 @@ START_TEST(test_seed_demo)
 }
 END_TEST
 
+/* Deals on the published listings, for the indicators: every state, consistent, and the tasks registered. */
+START_TEST(test_seed_deals)
+{
+	PGconn *pg = it_pg_connect(it_db_url());
+	seed_500(pg);
+	long before = count_of(pg, "SELECT count(*) FROM deals");
+	struct it_cmd c;
+	seed((const char *const[]){"--listings", "0", "--deals", "400", NULL}, NULL, &c);
+	ck_assert_msg(c.status == 0, "seed-demo --deals exited %d: %s", c.status, c.err);
+	it_cmd_free(&c);
+	long added = count_of(pg, "SELECT count(*) FROM deals") - before;
+	/* A pick that would open a second open deal is skipped: most are kept. */
+	ck_assert_msg(added > 300 && added <= 400, "%ld deals added", added);
+	const char *fresh = " FROM deals d WHERE d.created_at > now() - interval '3 years 1 day'"
+			    " AND d.message LIKE '%(demo).'";
+	char sql[512];
+	snprintf(sql, sizeof sql, "SELECT count(DISTINCT state)%s", fresh);
+	ck_assert_int_eq(count_of(pg, sql), 10);
+	snprintf(sql, sizeof sql, "SELECT count(*)%s AND state = 'completed' AND verified_at IS NOT NULL", fresh);
+	ck_assert_int_gt(count_of(pg, sql), 0);
+	/* Between a published listing's organisation and another, as the API makes them. */
+	ck_assert_int_eq(count_of(pg, "SELECT count(*) FROM deals d JOIN listings l ON l.id = d.listing_id"
+				      " WHERE d.message LIKE '%(demo).' AND (d.listing_org <> l.organization_id"
+				      " OR d.initiator_org = d.listing_org OR d.state_at < d.created_at OR d.created_at > now())"),
+			 0);
+	ck_assert_int_eq(count_of(pg, "SELECT count(*) FROM (SELECT DISTINCT st_task FROM listings"
+				      " WHERE st_task ~ '^NV-QT-') t WHERE NOT EXISTS"
+				      " (SELECT 1 FROM st_tasks s WHERE s.code = t.st_task)"),
+			 0);
+	PQfinish(pg);
+}
+END_TEST
+
 /* A bad count: status 2, one line naming the flag or variable, nothing written. */
 START_TEST(test_bad_counts)
 {
@@ -166,6 +199,7 @@ int main(void)
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_seed_demo);
 	tcase_add_test(tc, test_bad_counts);
+	tcase_add_test(tc, test_seed_deals);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
