@@ -532,7 +532,7 @@ void api_org_path(char *out, size_t size, const char *id, const char *suffix)
 	snprintf(out, size, "/api/v1/organizations/%s%s", id, suffix);
 }
 
-json_t *api_find_audit(const char *query, const char *token, const char *action, const char *entity_id)
+json_t *api_audit_entry(const char *query, const char *token, const char *action, const char *entity_id)
 {
 	char cursor[64] = "";
 	for (int page = 0; page < 50; page++) {
@@ -558,6 +558,35 @@ json_t *api_find_audit(const char *query, const char *token, const char *action,
 		if (!more)
 			break;
 	}
-	ck_abort_msg("no audit entry %s for %s in /api/v1/audit?%s", action, entity_id, query);
 	return NULL;
+}
+
+json_t *api_find_audit(const char *query, const char *token, const char *action, const char *entity_id)
+{
+	json_t *entry = api_audit_entry(query, token, action, entity_id);
+	if (entry == NULL)
+		ck_abort_msg("no audit entry %s for %s in /api/v1/audit?%s", action, entity_id, query);
+	return entry;
+}
+
+static void failures_append(struct api_failures *f, const char *text)
+{
+	size_t n = strlen(text);
+	f->s = realloc(f->s, f->len + n + 2);
+	ck_assert(f->s != NULL);
+	memcpy(f->s + f->len, text, n);
+	f->s[f->len + n] = '\n';
+	f->s[f->len + n + 1] = '\0';
+	f->len += n + 1;
+}
+
+void api_note_failure(struct api_failures *f, char *msg)
+{
+	if (msg == NULL)
+		return;
+	if (f->len <= 3000)
+		failures_append(f, msg);
+	else if (strstr(f->s, "(and more)") == NULL) /* Check's messages have a limit: count the rest */
+		failures_append(f, "(and more)");
+	free(msg);
 }

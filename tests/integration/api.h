@@ -240,5 +240,19 @@ void api_org_path(char *out, size_t size, const char *id, const char *suffix);
  * administrator's.
  */
 json_t *api_find_audit(const char *query, const char *token, const char *action, const char *entity_id);
+/* The same, or NULL when there is none (for a check reported later). */
+json_t *api_audit_entry(const char *query, const char *token, const char *action, const char *entity_id);
+
+/*
+ * A growing list of failure messages, for tables that report every failing
+ * row at once: note each (msg malloc'd and taken over; NULL is ignored;
+ * past about 3,000 characters only "(and more)" is added), then assert
+ * len == 0 with s in the message, and free s.
+ */
+struct api_failures {
+	char *s;
+	size_t len;
+};
+void api_note_failure(struct api_failures *f, char *msg);
 
 #endif

@@ -460,33 +460,13 @@ static void assert_audited(const struct api_acct *admin, const char *action, con
 	json_decref(e);
 }
 
-/* Whether GET /audit?entity=deal has `action` for the deal (newest first, 50 pages of 100 at most). */
+/* Whether GET /audit?entity=deal has `action` for the deal. */
 static bool audit_has(const struct api_acct *admin, const char *action, const char *id)
 {
-	char cursor[128] = "";
-	for (int page = 0; page < 50; page++) {
-		char path[400];
-		snprintf(path, sizeof path, "/api/v1/audit?entity=deal&limit=100%s%s", cursor[0] ? "&cursor=" : "", cursor);
-		json_t *doc = api_expect_json(200, "GET", path, admin->token, NULL);
-		size_t i;
-		json_t *it;
-		json_array_foreach(json_object_get(doc, "items"), i, it) {
-			const char *a = json_string_value(json_object_get(it, "action"));
-			const char *e = json_string_value(json_object_get(it, "entity_id"));
-			if (a != NULL && e != NULL && strcmp(a, action) == 0 && strcmp(e, id) == 0) {
-				json_decref(doc);
-				return true;
-			}
-		}
-		json_t *next = json_object_get(doc, "next_cursor");
-		bool more = json_is_string(next) && strlen(json_string_value(next)) < sizeof cursor;
-		if (more)
-			snprintf(cursor, sizeof cursor, "%s", json_string_value(next));
-		json_decref(doc);
-		if (!more)
-			break;
-	}
-	return false;
+	json_t *entry = api_audit_entry("entity=deal&limit=100", admin->token, action, id);
+	bool found = entry != NULL;
+	json_decref(entry);
+	return found;
 }
 
 /* POST /deals/{id}/messages as token with body: `status`; the 201 message (decref) or NULL. */
@@ -534,33 +514,6 @@ static double response_time(const char *token, const char *org, long *answered)
 	double median = json_is_null(m) ? -1 : json_number_value(m);
 	json_decref(doc);
 	return median;
-}
-
-/* A growing list of failure messages, for tables that report every failing row. */
-struct text {
-	char *s;
-	size_t len;
-};
-
-static void note_failure(struct text *t, char *msg)
-{
-	if (msg == NULL)
-		return;
-	if (t->len > 3000) { /* Check's messages have a limit: count the rest */
-		free(msg);
-		if (asprintf(&msg, "(and more)") < 0 || strstr(t->s, "(and more)") != NULL) {
-			free(msg);
-			return;
-		}
-	}
-	size_t n = strlen(msg);
-	t->s = realloc(t->s, t->len + n + 2);
-	ck_assert(t->s != NULL);
-	memcpy(t->s + t->len, msg, n);
-	t->s[t->len + n] = '\n';
-	t->s[t->len + n + 1] = '\0';
-	t->len += n + 1;
-	free(msg);
 }
 
 /* Sends body (or none) to path and asserts the 422's errors are exactly pairs. */
@@ -973,7 +926,7 @@ START_TEST(test_transition_validation)
 		/* A bad body is 422 before the deal is looked up, even for an outsider. */
 		{outsider.token, "{\"to\":\"nowhere\"}", "to"},
 	};
-	struct text failures = {0};
+	struct api_failures failures = {0};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct it_response r;
 		api_call(&r, "POST", path, bad[i].token, bad[i].body, NULL);
@@ -990,7 +943,7 @@ START_TEST(test_transition_validation)
 		if (!ok && asprintf(&msg, "case %zu %.120s: expected 422 naming %s only, got %d: %.300s", i, bad[i].body,
 				    bad[i].field, r.status, r.body) < 0)
 			msg = NULL;
-		note_failure(&failures, msg);
+		api_note_failure(&failures, msg);
 		it_response_free(&r);
 	}
 	free(cancel_long);
@@ -1106,7 +1059,7 @@ START_TEST(test_forbidden_transitions)
 	cast_up(&c, "camchuyen");
 	const char *names[ACTORS] = {"listing side", "initiator side", "admin"};
 	const char *tokens[ACTORS] = {c.seller.token, c.buyer.token, c.admin.token};
-	struct text failures = {0};
+	struct api_failures failures = {0};
 	for (size_t s = 0; s < NSTATES; s++) {
 		struct listing l;
 		struct deal d;
@@ -1127,7 +1080,7 @@ START_TEST(test_forbidden_transitions)
 				    asprintf(&msg, "%s -> %s by the %s: status %d, expected %d: %.200s", STATES[s],
 					     STATES[t], names[a], r.status, want, r.body) < 0)
 					msg = NULL;
-				note_failure(&failures, msg);
+				api_note_failure(&failures, msg);
 				it_response_free(&r);
 			}
 		}
@@ -1140,7 +1093,7 @@ START_TEST(test_forbidden_transitions)
 		    asprintf(&msg, "a %s deal is %s, version %ld (was %ld) after refused transitions", STATES[s], state, v,
 			     d.version) < 0)
 			msg = NULL;
-		note_failure(&failures, msg);
+		api_note_failure(&failures, msg);
 
 		/* Verification: administrators only, of a completed deal, once. */
 		verify(c.seller.token, d.id, NULL, -1, 403);
@@ -1323,7 +1276,7 @@ static bool lost(int status) { return status == 409 || status == 412; }
  * (noted).
  */
 static int one_winner(const struct api_acct *admin, struct deal *d, const char *tok1, const char *to1,
-		      const char *tok2, const char *to2, long if_match, struct text *failures, const char *what)
+		      const char *tok2, const char *to2, long if_match, struct api_failures *failures, const char *what)
 {
 	struct it_response r1, r2;
 	race(tok1, valid_body(to1), tok2, valid_body(to2), d->id, if_match, &r1, &r2);
@@ -1346,7 +1299,7 @@ static int one_winner(const struct api_acct *admin, struct deal *d, const char *
 	}
 	if (msg != NULL)
 		winner = 0;
-	note_failure(failures, msg);
+	api_note_failure(failures, msg);
 	it_response_free(&r1);
 	it_response_free(&r2);
 	return winner;
@@ -1366,7 +1319,7 @@ START_TEST(test_race)
 		open_deal(&c.buyer, &l[i], &d[i]);
 		open_deal(&other, &l[i], &e[i]);
 	}
-	struct text failures = {0};
+	struct api_failures failures = {0};
 
 	/* negotiating (listing side) against withdrawn (initiator), both with the same If-Match. */
 	int wins[3] = {0};
@@ -1422,7 +1375,7 @@ START_TEST(test_race)
 					  " confirmations listing %d initiator %d",
 				    d[i].id, r1.status, r2.status, st, v, d[i].version, cl, ci) < 0)
 			msg = NULL;
-		note_failure(&failures, msg);
+		api_note_failure(&failures, msg);
 		json_decref(doc);
 		it_response_free(&r1);
 		it_response_free(&r2);
@@ -1465,7 +1418,7 @@ START_TEST(test_race)
 			json_decref(made);
 			json_decref(refused);
 		}
-		note_failure(&failures, msg);
+		api_note_failure(&failures, msg);
 		json_t *items = api_list_all(DEALS, "limit=100", c.seller.token);
 		size_t on = 0, k;
 		json_t *it;
@@ -1475,7 +1428,7 @@ START_TEST(test_race)
 		msg = NULL;
 		if (on != 1 && asprintf(&msg, "two interests at once made %zu deals", on) < 0)
 			msg = NULL;
-		note_failure(&failures, msg);
+		api_note_failure(&failures, msg);
 		it_response_free(&r[0]);
 		it_response_free(&r[1]);
 	}
@@ -1485,7 +1438,7 @@ START_TEST(test_race)
 		if (asprintf(&msg, "two interests at once: %d of %d 409s lack deal_id and the deal's path, e.g. %s",
 			     N - pointed, N, unpointed) < 0)
 			msg = NULL;
-		note_failure(&failures, msg);
+		api_note_failure(&failures, msg);
 	}
 
 	/* Two verifications of one completed deal at once: one 200, one 409. */
@@ -1504,14 +1457,14 @@ START_TEST(test_race)
 		bool ok = (r1.status == 200 && lost(r2.status)) || (r2.status == 200 && lost(r1.status));
 		if (!ok && asprintf(&msg, "two verifications at once: %d and %d", r1.status, r2.status) < 0)
 			msg = NULL;
-		note_failure(&failures, msg);
+		api_note_failure(&failures, msg);
 		json_t *evs = events_of(c.admin.token, dc.id);
 		msg = NULL;
 		if (count_events(evs, "verification", NULL) != 1 &&
 		    asprintf(&msg, "two verifications at once left %zu verification events",
 			     count_events(evs, "verification", NULL)) < 0)
 			msg = NULL;
-		note_failure(&failures, msg);
+		api_note_failure(&failures, msg);
 		json_decref(evs);
 		it_response_free(&r1);
 		it_response_free(&r2);
@@ -1551,7 +1504,7 @@ START_TEST(test_outsiders)
 		{"GET", "/events", NULL},
 	};
 	const char *unknown = "6f1c2d3e-4b5a-4c6d-8e7f-0123456789ab";
-	struct text wording = {0}; /* checked last: the wording hides nothing else */
+	struct api_failures wording = {0}; /* checked last: the wording hides nothing else */
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
 		dpath(path, sizeof path, d.id, routes[i].suffix);
 		struct it_response r;
@@ -1561,7 +1514,7 @@ START_TEST(test_outsiders)
 		    asprintf(&msg, "%s %s: the 404 is not \"No such deal, or it is not yours to see.\": %.300s",
 			     routes[i].method, routes[i].suffix[0] ? routes[i].suffix : "/deals/{id}", r.body) < 0)
 			msg = NULL;
-		note_failure(&wording, msg);
+		api_note_failure(&wording, msg);
 		it_response_free(&r);
 		api_expect_only(401, routes[i].method, path, NULL, routes[i].body);
 		dpath(path, sizeof path, unknown, routes[i].suffix);

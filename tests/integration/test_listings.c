@@ -794,26 +794,6 @@ static void utc_in(char out[32], long seconds)
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* A growing list of failure messages. */
-struct text {
-	char *s;
-	size_t len;
-};
-
-static void note_failure(struct text *t, char *msg)
-{
-	if (msg == NULL)
-		return;
-	size_t n = strlen(msg);
-	t->s = realloc(t->s, t->len + n + 2);
-	ck_assert(t->s != NULL);
-	memcpy(t->s + t->len, msg, n);
-	t->s[t->len + n] = '\n';
-	t->s[t->len + n + 1] = '\0';
-	t->len += n + 1;
-	free(msg);
-}
-
 START_TEST(test_validation)
 {
 	struct api_acct a;
@@ -826,7 +806,7 @@ START_TEST(test_validation)
 	snprintf(set_past, sizeof set_past, "{\"expires_at\":\"%s\"}", past);
 	snprintf(set_far, sizeof set_far, "{\"expires_at\":\"%s\"}", far);
 
-	struct text failures = {0};
+	struct api_failures failures = {0};
 	/* One bad field at a time, on a valid document of `kind`. */
 	static const char *tech = "technology_offer", *eq = "equipment_offer";
 	const struct {
@@ -906,7 +886,7 @@ START_TEST(test_validation)
 		api_call(&r, "POST", LISTINGS, a.token, body, NULL);
 		char what[300];
 		snprintf(what, sizeof what, "case %zu (%s): %.200s", i, cases[i].field, body);
-		note_failure(&failures, fields_problem(&r, FIELDS(cases[i].field), what));
+		api_note_failure(&failures, fields_problem(&r, FIELDS(cases[i].field), what));
 		it_response_free(&r);
 		free(body);
 	}
@@ -938,7 +918,7 @@ START_TEST(test_validation)
 				msg = fields_problem(&r, FIELDS(lengths[i].field), what);
 			else if (r.status != 201 && asprintf(&msg, "%s: status %d: %.300s", what, r.status, r.body) < 0)
 				msg = NULL;
-			note_failure(&failures, msg);
+			api_note_failure(&failures, msg);
 			it_response_free(&r);
 		}
 	}
