@@ -22,7 +22,7 @@ struct code_set {
 	char codes[MAX_CODES][40];
 };
 
-static struct code_set sectors, provinces, indicators;
+static struct code_set sectors, provinces;
 
 static bool code_in(const struct code_set *set, const char *code)
 {
@@ -36,26 +36,31 @@ static bool code_in(const struct code_set *set, const char *code)
 
 bool reference_sector_known(const char *code) { return code_in(&sectors, code); }
 bool reference_province_known(const char *slug) { return code_in(&provinces, slug); }
-bool reference_indicator_known(const char *code) { return code_in(&indicators, code); }
 
-/* The plan's indicators as the value rules read them; in the order of `indicators`. */
-static struct reference_indicator indicator_rules[MAX_CODES];
+/* The plan's indicators: their codes and what their values are. */
+static struct {
+	bool loaded;
+	int count;
+	struct reference_indicator rules[MAX_CODES];
+} indicators;
 
 const struct reference_indicator *reference_indicator(const char *code)
 {
 	for (int i = 0; i < indicators.count; i++)
-		if (strcmp(indicator_rules[i].code, code) == 0)
-			return &indicator_rules[i];
+		if (strcmp(indicators.rules[i].code, code) == 0)
+			return &indicators.rules[i];
 	return NULL;
 }
+
+bool reference_indicator_known(const char *code) { return !indicators.loaded || reference_indicator(code) != NULL; }
 
 static bool load_indicator_rules(PGconn *pg, char *err, size_t err_size)
 {
 	PGresult *res = PQexec(pg, "SELECT code, unit, measure = 'computed', period_from, period_to"
 				   " FROM plan_indicators ORDER BY code");
-	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == indicators.count;
+	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) <= MAX_CODES;
 	for (int i = 0; ok && i < PQntuples(res); i++) {
-		struct reference_indicator *rule = &indicator_rules[i];
+		struct reference_indicator *rule = &indicators.rules[i];
 		ok = (size_t)PQgetlength(res, i, 0) < sizeof rule->code &&
 		     (size_t)PQgetlength(res, i, 1) < sizeof rule->unit;
 		if (ok) {
@@ -66,8 +71,12 @@ static bool load_indicator_rules(PGconn *pg, char *err, size_t err_size)
 			rule->year_to = atoi(PQgetvalue(res, i, 4));
 		}
 	}
-	if (!ok)
+	if (ok) {
+		indicators.count = PQntuples(res);
+		indicators.loaded = true;
+	} else {
 		snprintf(err, err_size, "reading the plan's indicators: %s", PQerrorMessage(pg));
+	}
 	PQclear(res);
 	return ok;
 }
@@ -98,7 +107,6 @@ bool reference_load(const char *conninfo, char *err, size_t err_size)
 		snprintf(err, err_size, "cannot connect to the database: %s", PQerrorMessage(pg));
 	ok = ok && load_set(pg, "SELECT code FROM sectors", &sectors, err, err_size) &&
 	     load_set(pg, "SELECT slug FROM provinces", &provinces, err, err_size) &&
-	     load_set(pg, "SELECT code FROM plan_indicators", &indicators, err, err_size) &&
 	     load_indicator_rules(pg, err, err_size);
 	if (ok) {
 		PGresult *res = PQexec(pg, "SELECT value FROM server_secrets WHERE name = 'cursor'");

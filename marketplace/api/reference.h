@@ -15,7 +15,8 @@ void reference_sectors(struct request *r);
 /*
  * Loads, once at start and before the workers run, what never changes
  * while the server runs: the codes of sectors, provinces and plan
- * indicators (so that validation can name every unknown one at once) and
+ * indicators (so that validation can name every unknown one at once), what
+ * each indicator's values are, and
  * the key that signs list cursors.  Synchronous; false with err when the
  * database cannot be read, and then the *_known checks accept every code
  * and the database's foreign keys answer instead.
