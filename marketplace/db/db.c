@@ -81,6 +81,9 @@ struct db_pool {
 	int query_timeout_ms;
 	const struct db_stmt *const *stmts;
 	size_t nstmts;
+	const char *listen_sql;          /* run by conns[0] as it connects; NULL: none */
+	db_notify_callback on_notify;
+	void *notify_arg;
 	int size;
 	struct conn *conns;
 	int ready;                       /* connections in CONN_READY */
@@ -207,6 +210,9 @@ static bool build_conninfo(struct db_pool *pool, const char *conninfo, char *err
 }
 
 /* ---------------------------------------------------------------- io */
+
+/* The connection that LISTENs for the pool (db_pool_config.listen_sql). */
+static bool is_listener(const struct conn *c) { return c->pool->listen_sql != NULL && c == &c->pool->conns[0]; }
 
 static void on_io(evutil_socket_t fd, short what, void *arg);
 
@@ -428,6 +434,8 @@ synced:
 			atomic_fetch_add(&c->pool->stat_ready, 1);
 			atomic_fetch_sub(&c->pool->stat_connecting, 1);
 			log_msg(LOG_DEBUG, NULL, "database connection ready");
+			if (is_listener(c) && c->pool->on_notify != NULL)
+				c->pool->on_notify(true, NULL, c->pool->notify_arg);
 		}
 		if (c->tx != NULL && !c->tx->begin_sent)
 			tx_start_begin(c);
@@ -437,6 +445,16 @@ synced:
 }
 
 /* ---------------------------------------------------------------- lifecycle */
+
+static void deliver_notifications(struct conn *c)
+{
+	PGnotify *n;
+	while ((n = PQnotifies(c->pg)) != NULL) {
+		if (c->pool->on_notify != NULL)
+			c->pool->on_notify(true, n->extra, c->pool->notify_arg);
+		PQfreemem(n);
+	}
+}
 
 static void prepare_all(struct conn *c)
 {
@@ -449,6 +467,14 @@ static void prepare_all(struct conn *c)
 			conn_broken(c, DB_UNAVAILABLE, PQerrorMessage(c->pg));
 			return;
 		}
+	}
+	/* Its result is checked like a preparation's: a refusal breaks the connection. */
+	if (is_listener(c) &&
+	    (pending_push(c, P_PREPARE) == NULL ||
+	     !PQsendQueryParams(c->pg, c->pool->listen_sql, 0, NULL, NULL, NULL, NULL, 0) ||
+	     !PQpipelineSync(c->pg))) {
+		conn_broken(c, DB_UNAVAILABLE, PQerrorMessage(c->pg));
+		return;
 	}
 	if (!conn_flush(c)) {
 		conn_broken(c, DB_UNAVAILABLE, PQerrorMessage(c->pg));
@@ -504,6 +530,8 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		conn_read_results(c);
+		if (c->state != CONN_BROKEN)
+			deliver_notifications(c);
 	}
 }
 
@@ -665,6 +693,8 @@ static void conn_broken(struct conn *c, enum db_status status, const char *why)
 		timer_in_ms(c->timer, c->backoff_ms);
 	if (pool->ready == 0)
 		pool->down = true;
+	if (was_ready && is_listener(c) && pool->on_notify != NULL)
+		pool->on_notify(false, NULL, pool->notify_arg);
 
 	while (list != NULL) {
 		struct pending *p = list;
@@ -891,6 +921,9 @@ struct db_pool *db_pool_new(struct event_base *base, const struct db_pool_config
 	pool->query_timeout_ms = cfg->query_timeout_ms;
 	pool->stmts = cfg->stmts;
 	pool->nstmts = cfg->nstmts;
+	pool->listen_sql = cfg->listen_sql;
+	pool->on_notify = cfg->on_notify;
+	pool->notify_arg = cfg->notify_arg;
 	pool->size = cfg->size;
 	if (!build_conninfo(pool, cfg->conninfo, err, errlen)) {
 		db_pool_free(pool);

@@ -84,12 +84,25 @@ struct db_result {
 
 typedef void (*db_callback)(const struct db_result *result, void *arg);
 
+/*
+ * Notifications (LISTEN/NOTIFY).  With listen_sql set, the pool's first
+ * connection runs it ("LISTEN channel") each time it connects, and
+ * on_notify runs on the loop: with a payload for each notification; with
+ * payload NULL and listening true when listening (re)starts, and with
+ * listening false when the connection is lost — in both cases
+ * notifications may have been missed, so whatever they keep fresh is stale.
+ */
+typedef void (*db_notify_callback)(bool listening, const char *payload, void *arg);
+
 struct db_pool_config {
 	const char *conninfo;       /* libpq keyword/value string or URI */
 	int size;                   /* connections */
 	int query_timeout_ms;       /* per statement, from the head of its pipeline (above) */
 	const struct db_stmt *const *stmts;
 	size_t nstmts;
+	const char *listen_sql;     /* NULL: no notifications */
+	db_notify_callback on_notify;
+	void *notify_arg;
 };
 
 struct db_pool;

@@ -65,7 +65,8 @@ static void drop_probe_table(void)
 
 static struct db_pool *new_pool(const char *conninfo, int size, int timeout_ms)
 {
-	struct db_pool_config cfg = {conninfo, size, timeout_ms, stmts, sizeof stmts / sizeof stmts[0]};
+	struct db_pool_config cfg = {.conninfo = conninfo, .size = size, .query_timeout_ms = timeout_ms,
+				     .stmts = stmts, .nstmts = sizeof stmts / sizeof stmts[0]};
 	char err[256] = "";
 	struct db_pool *pool = db_pool_new(base, &cfg, err, sizeof err);
 	ck_assert_msg(pool != NULL, "db_pool_new: %s", err);
