@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "config.h"
 #include "hash_pool.h"
+#include "identity_cache.h"
 #include "input.h"
 #include "log.h"
 #include "organizations.h"
@@ -374,14 +375,23 @@ void accounts_login(struct request *r)
 
 /* ---------------------------------------------------------------- logout, me */
 
-static const struct write logout_write = {
-	&accounts_statements[ACCOUNTS_LOGOUT], NULL, 204, 409, NULL, NULL,
-};
+static void on_logged_out(const struct db_result *result, void *arg)
+{
+	struct request *r = arg;
+	if (result->status != DB_OK) {
+		respond_db_failure(r, result);
+		return;
+	}
+	/* Committed: from this reply on, no worker of this process accepts the
+	 * token (other instances drop it when the trigger's NOTIFY reaches them). */
+	identity_cache_invalidate();
+	respond_document(r, 204, NULL, 0, NULL);
+}
 
 void accounts_logout(struct request *r)
 {
 	const char *params[1] = {r->who.token_hash};
-	write_run(r, &logout_write, params);
+	db_query(request_db(r), &accounts_statements[ACCOUNTS_LOGOUT], params, on_logged_out, r);
 }
 
 void accounts_me(struct request *r)

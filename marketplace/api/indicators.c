@@ -108,7 +108,8 @@ void indicators_set_value(struct request *r)
 		{0},
 	};
 	const char *code = indicator_code(r), *year = route_param(&r->params, "year");
-	const struct reference_indicator *indicator = code != NULL ? reference_indicator(code) : NULL;
+	struct reference_indicator found;
+	const struct reference_indicator *indicator = code != NULL && reference_indicator(code, &found) ? &found : NULL;
 	json_t *body;
 	if (code == NULL)
 		return;

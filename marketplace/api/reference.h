@@ -1,4 +1,13 @@
-/* Reference data seeded by migration: provinces and sectors, and the codes and rules validation checks. */
+/*
+ * Reference data seeded by migration: provinces, sectors and the plan's
+ * indicators.  The server keeps them in memory — the lists it serves, with
+ * an ETag for conditional GETs, and the codes validation checks (so that it
+ * can name every unknown one at once) — loaded at start and reloaded when
+ * the database announces a change (NOTIFY marketplace_changes 'reference',
+ * migration 0010), or when listening (re)starts and one may have been
+ * missed.  Each load is one immutable snapshot, swapped in whole: a reader
+ * sees the old data or the new, never a mixture.
+ */
 #ifndef MARKETPLACE_REFERENCE_H
 #define MARKETPLACE_REFERENCE_H
 
@@ -13,15 +22,16 @@ void reference_provinces(struct request *r);
 void reference_sectors(struct request *r);
 
 /*
- * Loads, once at start and before the workers run, what never changes
- * while the server runs: the codes of sectors, provinces and plan
- * indicators (so that validation can name every unknown one at once), what
- * each indicator's values are, and
- * the key that signs list cursors.  Synchronous; false with err when the
- * database cannot be read, and then the *_known checks accept every code
- * and the database's foreign keys answer instead.
+ * The first snapshot, and the key that signs list cursors, read before the
+ * workers run (synchronous).  False with err when the database cannot be
+ * read; until a later reload succeeds the lists answer 503 and the *_known
+ * checks accept every code, the database's foreign keys answering instead.
  */
 bool reference_load(const char *conninfo, char *err, size_t err_size);
+
+/* The http_app's on_change: reloads on 'reference' or payload NULL; other payloads are not ours. */
+void reference_changed(struct db_pool *pool, const char *payload);
+
 bool reference_sector_known(const char *code);
 bool reference_province_known(const char *slug);
 bool reference_indicator_known(const char *code);
@@ -33,11 +43,12 @@ struct reference_indicator {
 	bool computed;      /* from verified deals (KH43-T3: but for its enterprise base) */
 	int year_from, year_to;
 };
-/* The indicator with this code, or NULL (also before reference_load). */
-const struct reference_indicator *reference_indicator(const char *code);
+/* Copies the indicator with this code into out; false when there is none (or nothing is loaded). */
+bool reference_indicator(const char *code, struct reference_indicator *out);
 
 /* Statements, by index; the set ends with an entry without a name. */
-enum { REFERENCE_PROVINCES, REFERENCE_SECTORS };
+enum { REFERENCE_PROVINCES, REFERENCE_SECTORS, REFERENCE_INDICATOR_RULES };
 extern const struct db_stmt reference_statements[];
+
 
 #endif

@@ -113,6 +113,7 @@ static const struct db_stmt *const maintenance[] = {
 /* Run by one worker every second. */
 static const struct db_stmt *const follow_ups[] = {&matches_statements[MATCHES_FOLLOW_UP], NULL};
 
-static const struct http_app app = {table, sizeof table / sizeof table[0], statement_sets, maintenance, follow_ups};
+static const struct http_app app = {table, sizeof table / sizeof table[0], statement_sets, maintenance, follow_ups,
+				    reference_changed};
 
 const struct http_app *routes_app(void) { return &app; }

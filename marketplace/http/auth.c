@@ -4,13 +4,15 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 
 const struct db_stmt auth_statements[] = {
 	[AUTH_IDENTITY] = {"auth_identity",
-			   "SELECT u.id, u.role, coalesce(u.organization_id::text, ''), u.is_owner"
+			   "SELECT u.id, u.role, coalesce(u.organization_id::text, ''), u.is_owner,"
+			   " floor(extract(epoch FROM t.expires_at - now()) * 1000)::bigint"
 			   " FROM tokens t JOIN users u ON u.id = t.user_id"
 			   " WHERE t.hash = $1::bytea AND t.revoked_at IS NULL AND t.expires_at > now()",
 			   1, false},
@@ -78,10 +80,11 @@ bool auth_header_token_hash(const char *header, char hash[67])
 	return true;
 }
 
-bool auth_identity_from(const PGresult *res, struct identity *who)
+bool auth_identity_from(const PGresult *res, struct identity *who, long long *valid_ms)
 {
-	if (PQntuples(res) != 1 || PQnfields(res) != 4)
+	if (PQntuples(res) != 1 || PQnfields(res) != 5)
 		return false;
+	*valid_ms = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
 	who->authenticated = true;
 	snprintf(who->user_id, sizeof who->user_id, "%s", PQgetvalue(res, 0, 0));
 	who->admin = strcmp(PQgetvalue(res, 0, 1), "admin") == 0;

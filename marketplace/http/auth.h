@@ -2,7 +2,8 @@
  * Bearer tokens: 32 random bytes, given to the client once as base64url;
  * the database keeps only their SHA-256, with an expiry and a revocation
  * time.  Authenticating a request is one query on the tokens' primary key,
- * which the dispatcher runs before the handler (router.h, route_auth).
+ * which the dispatcher runs before the handler (router.h, route_auth),
+ * unless the worker's identity cache (identity_cache.h) knows the token.
  */
 #ifndef MARKETPLACE_AUTH_H
 #define MARKETPLACE_AUTH_H
@@ -23,8 +24,9 @@ void auth_token_hash(const char *text, char hash[67]);
 /* The hash of the token in "Authorization: Bearer <token>"; false when malformed. */
 bool auth_header_token_hash(const char *header, char hash[67]);
 
-/* Fills who from the single row of AUTH_IDENTITY; false when there is none. */
-bool auth_identity_from(const PGresult *res, struct identity *who);
+/* Fills who, and how long its token still lives, from the single row of
+ * AUTH_IDENTITY; false when there is none. */
+bool auth_identity_from(const PGresult *res, struct identity *who, long long *valid_ms);
 
 /* Statements, by index; the set ends with an entry without a name. */
 enum { AUTH_IDENTITY };

@@ -7,6 +7,7 @@
 #include "conn_guard.h"
 #include "http_server.h"
 #include "idempotency.h"
+#include "identity_cache.h"
 #include "problem.h"
 #include "request.h"
 #include "respond.h"
@@ -40,17 +41,26 @@ static void admitted(struct request *r)
 		 on_idempotency_lookup, r);
 }
 
-static void on_identity(const struct db_result *result, void *arg)
+static void identified(struct request *r)
 {
-	struct request *r = arg;
-	if (result->status != DB_OK)
-		respond_db_failure(r, result);
-	else if (!auth_identity_from(result->res, &r->who))
-		problem_reply(r, 401, "The token is unknown, expired or revoked; log in again.");
-	else if (r->route->auth == ROUTE_ADMIN && !r->who.admin)
+	if (r->route->auth == ROUTE_ADMIN && !r->who.admin)
 		problem_reply(r, 403, "Only administrators may do this.");
 	else
 		admitted(r);
+}
+
+static void on_identity(const struct db_result *result, void *arg)
+{
+	struct request *r = arg;
+	long long valid_ms = 0;
+	if (result->status != DB_OK) {
+		respond_db_failure(r, result);
+	} else if (!auth_identity_from(result->res, &r->who, &valid_ms)) {
+		problem_reply(r, 401, "The token is unknown, expired or revoked; log in again.");
+	} else {
+		identity_cache_put(r->worker->identities, &r->who, r->identity_generation, valid_ms);
+		identified(r);
+	}
 }
 
 static void identify(struct request *r)
@@ -68,6 +78,11 @@ static void identify(struct request *r)
 		problem_reply(r, 401, "The Authorization header must be 'Bearer <token>'.");
 		return;
 	}
+	if (identity_cache_get(r->worker->identities, &r->who)) {
+		identified(r);
+		return;
+	}
+	r->identity_generation = identity_cache_generation();
 	const char *params[1] = {r->who.token_hash};
 	db_query(request_db(r), &auth_statements[AUTH_IDENTITY], params, on_identity, r);
 }

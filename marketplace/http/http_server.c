@@ -31,6 +31,7 @@
 #include "dispatch.h"
 #include "auth.h"
 #include "idempotency.h"
+#include "identity_cache.h"
 #include "quota.h"
 #include "worker.h"
 
@@ -235,6 +236,26 @@ static void on_follow_up_tick(evutil_socket_t fd, short what, void *arg)
 	run_timed(w, w->app->follow_ups);
 }
 
+/*
+ * What the database announces on marketplace_changes: "identity" (tokens
+ * or users changed) for the identity caches, anything else for the
+ * application; while not listening, every announcement may be missed.
+ */
+static void on_database_change(bool listening, const char *payload, void *arg)
+{
+	struct worker *w = arg;
+	if (payload == NULL) {
+		log_msg(listening ? LOG_DEBUG : LOG_WARN, NULL, "%s the database's change notifications",
+			listening ? "listening to" : "no longer listening to");
+		identity_cache_set_listening(listening);
+	} else if (strcmp(payload, "identity") == 0) {
+		identity_cache_invalidate();
+		return;
+	}
+	if (listening && w->app->on_change != NULL)
+		w->app->on_change(w->db, payload);
+}
+
 /* For idle workers: connections come and go without requests. */
 static void on_pools_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -399,12 +420,13 @@ static bool worker_init(struct worker *w, int index, const struct config *cfg,
 	w->http = w->base ? evhttp_new(w->base) : NULL;
 	w->guard = w->http ? conn_guard_install(w->base, w->http, &guard_cfg) : NULL;
 	w->metrics = metrics_new(app->nroutes);
+	w->identities = identity_cache_new();
 	w->shutdown_ev = w->base ? event_new(w->base, -1, 0, on_shutdown, w) : NULL;
 	w->drain_timer = w->base ? evtimer_new(w->base, on_drain_tick, w) : NULL;
 	w->pools_timer = w->base ? event_new(w->base, -1, EV_PERSIST, on_pools_tick, w) : NULL;
 	w->accept_resume = w->base ? evtimer_new(w->base, on_accept_resume, w) : NULL;
 	struct timeval refresh = {0, POOLS_REFRESH_MS * 1000};
-	if (w->guard == NULL || w->metrics == NULL || w->shutdown_ev == NULL || w->drain_timer == NULL ||
+	if (w->guard == NULL || w->metrics == NULL || w->identities == NULL || w->shutdown_ev == NULL || w->drain_timer == NULL ||
 	    w->pools_timer == NULL || w->accept_resume == NULL || event_add(w->pools_timer, &refresh) != 0) {
 		log_msg(LOG_ERROR, NULL, "out of memory starting worker %d", index);
 		return false;
@@ -421,7 +443,13 @@ static bool worker_init(struct worker *w, int index, const struct config *cfg,
 	 * before its 413; conn_guard answers at once and drains afterwards. */
 	evhttp_set_gencb(w->http, dispatch_request, w);
 
-	struct db_pool_config pc = {cfg->database_url, cfg->db_pool, cfg->query_timeout_ms, stmts, nstmts};
+	struct db_pool_config pc = {cfg->database_url, cfg->db_pool, cfg->query_timeout_ms, stmts, nstmts,
+				    NULL, NULL, NULL};
+	if (index == 0) { /* one listener per process: the caches it keeps fresh are process-wide */
+		pc.listen_sql = "LISTEN marketplace_changes";
+		pc.on_notify = on_database_change;
+		pc.notify_arg = w;
+	}
 	w->db = db_pool_new(w->base, &pc, err, sizeof err);
 	if (w->db == NULL) {
 		log_msg(LOG_ERROR, NULL, "%s", err);
@@ -430,6 +458,8 @@ static bool worker_init(struct worker *w, int index, const struct config *cfg,
 	w->db_read = w->db;
 	if (cfg->database_read_url != cfg->database_url) {
 		pc.conninfo = cfg->database_read_url;
+		pc.listen_sql = NULL; /* notifications come from the primary */
+		pc.on_notify = NULL;
 		w->db_read = db_pool_new(w->base, &pc, err, sizeof err);
 		if (w->db_read == NULL) {
 			log_msg(LOG_ERROR, NULL, "read replica: %s", err);
@@ -477,6 +507,7 @@ static void worker_cleanup(struct worker *w)
 	conn_guard_uninstall(w->guard);
 	free_event(&w->shutdown_ev);
 	metrics_free(w->metrics);
+	identity_cache_free(w->identities);
 	if (w->base != NULL)
 		event_base_free(w->base);
 }

@@ -22,6 +22,11 @@ struct http_app {
 	/* Statements without parameters that worker 0 runs every second: the
 	 * work a commit queued for soon after it (may be NULL). */
 	const struct db_stmt *const *follow_ups;
+	/* Run on worker 0, with its primary pool, for each change the database
+	 * announces (NOTIFY marketplace_changes, the payload naming what
+	 * changed), and with payload NULL when listening starts or restarts
+	 * (anything may have changed meanwhile); may be NULL. */
+	void (*on_change)(struct db_pool *pool, const char *payload);
 };
 
 /*

@@ -46,6 +46,7 @@ struct request {
 	char id[65];
 	char client_address[64];   /* the TCP peer, or the client a trusted proxy names */
 	struct identity who;
+	unsigned identity_generation; /* identity_cache_generation() as the token lookup was sent */
 	struct idempotency_claim idempotency;
 };
 

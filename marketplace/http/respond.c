@@ -60,35 +60,75 @@ static void out_reply(struct request *r, struct json_out *o)
 	free(o->data);
 }
 
-void respond_items(struct request *r, const struct db_result *result,
-		   const struct item_field *fields, int nfields)
+bool respond_items_render(struct json_out *o, const PGresult *res, const struct item_field *fields,
+			  int nfields)
 {
-	if (result->status != DB_OK || PQnfields(result->res) != nfields) {
-		respond_db_failure(r, result);
-		return;
-	}
-	const PGresult *res = result->res;
-	struct json_out o = {0};
-	json_out_puts(&o, "{\"items\":[");
+	if (PQnfields(res) != nfields)
+		return false;
+	json_out_puts(o, "{\"items\":[");
 	for (int row = 0; row < PQntuples(res); row++) {
-		json_out_puts(&o, row ? ",{" : "{");
+		json_out_puts(o, row ? ",{" : "{");
 		for (int col = 0; col < nfields; col++) {
 			if (col)
-				json_out_put(&o, ",", 1);
-			json_out_put(&o, fields[col].key, fields[col].key_len);
+				json_out_put(o, ",", 1);
+			json_out_put(o, fields[col].key, fields[col].key_len);
 			const char *v = PQgetvalue(res, row, col);
 			size_t n = (size_t)PQgetlength(res, row, col);
 			if (PQgetisnull(res, row, col))
-				json_out_puts(&o, "null");
+				json_out_puts(o, "null");
 			else if (fields[col].kind == ITEM_STRING)
-				json_out_string(&o, v, n);
+				json_out_string(o, v, n);
 			else
-				json_out_put(&o, v, n);
+				json_out_put(o, v, n);
 		}
-		json_out_put(&o, "}", 1);
+		json_out_put(o, "}", 1);
 	}
-	json_out_puts(&o, "],\"next_cursor\":null}");
+	json_out_puts(o, "],\"next_cursor\":null}");
+	return true;
+}
+
+void respond_items(struct request *r, const struct db_result *result,
+		   const struct item_field *fields, int nfields)
+{
+	struct json_out o = {0};
+	if (result->status != DB_OK || !respond_items_render(&o, result->res, fields, nfields)) {
+		free(o.data);
+		respond_db_failure(r, result);
+		return;
+	}
 	out_reply(r, &o);
+}
+
+/* Whether an If-None-Match list ("a", W/"b", or *) names etag; weak comparison (RFC 9110 13.1.2). */
+static bool etag_listed(const char *list, const char *etag)
+{
+	size_t etag_len = strlen(etag);
+	for (const char *p = list; *p != '\0';) {
+		p += strspn(p, " \t,");
+		if (*p == '*')
+			return true;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (*p != '"')
+			return false; /* malformed: not a match, the full reply is always correct */
+		const char *end = strchr(p + 1, '"');
+		if (end == NULL)
+			return false;
+		if ((size_t)(end + 1 - p) == etag_len && memcmp(p, etag, etag_len) == 0)
+			return true;
+		p = end + 1;
+	}
+	return false;
+}
+
+bool respond_unchanged(struct request *r, const char *etag)
+{
+	const char *list = request_header(r, "If-None-Match");
+	if (list == NULL || !etag_listed(list, etag))
+		return false;
+	request_add_header(r, "ETag", etag);
+	request_reply_data(r, 304, NULL, "", 0);
+	return true;
 }
 
 void respond_document(struct request *r, int status, const char *document, size_t len,

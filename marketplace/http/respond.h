@@ -57,4 +57,14 @@ struct item_field {
 void respond_items(struct request *r, const struct db_result *result,
 		   const struct item_field *fields, int nfields);
 
+struct json_out;
+
+/* Writes respond_items' document for res into o; false when res has other columns. */
+bool respond_items_render(struct json_out *o, const PGresult *res, const struct item_field *fields,
+			  int nfields);
+
+/* Conditional GET: when the request's If-None-Match names etag (or is *),
+ * replies 304 with that ETag, frees r and returns true. */
+bool respond_unchanged(struct request *r, const char *etag);
+
 #endif

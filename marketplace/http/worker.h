@@ -15,6 +15,7 @@ struct config;
 struct http_app;
 struct conn_guard_loop;
 struct quota;
+struct identity_cache;
 
 struct worker {
 	int index;
@@ -30,6 +31,7 @@ struct worker {
 	struct db_pool *db;       /* primary: writes and reads that must see them */
 	struct db_pool *db_read;  /* replica when configured, else the same as db */
 	struct metrics *metrics;  /* written by this thread only, read by /metrics */
+	struct identity_cache *identities; /* this thread's; see identity_cache.h */
 	struct event *shutdown_ev;
 	struct event *drain_timer;
 	struct event *sweep_timer; /* worker 0 only: removes expired idempotency keys */

@@ -53,7 +53,7 @@ START_TEST(test_database_restart)
 	const char *start_cmd = it_env("MARKETPLACE_TEST_PG_START");
 	struct it_server s;
 	it_server_start(&s, (const char *const[]){"MARKETPLACE_DB_POOL=2", NULL});
-	assert_status(s.port, "/api/v1/sectors", 200);
+	assert_status(s.port, "/api/v1/st-tasks", 200);
 	assert_status(s.port, "/readyz", 200);
 
 	control("MARKETPLACE_TEST_PG_STOP", stop_cmd);
@@ -71,8 +71,8 @@ START_TEST(test_database_restart)
 	assert_unavailable(&r, "/readyz");
 	it_response_free(&r);
 	double t = it_now();
-	ck_assert(it_get(s.port, "/api/v1/sectors", &r));
-	assert_unavailable(&r, "/api/v1/sectors");
+	ck_assert(it_get(s.port, "/api/v1/st-tasks", &r));
+	assert_unavailable(&r, "/api/v1/st-tasks");
 	ck_assert_msg(it_now() - t < 1.0, "the 503 took %.2f s", it_now() - t);
 	it_response_free(&r);
 	assert_status(s.port, "/healthz", 200);
@@ -111,16 +111,16 @@ START_TEST(test_database_restart)
 	/* Each worker's pool reconnects on its own back-off: /readyz answered by one
 	 * does not mean the other has reconnected yet, so wait for this route too. */
 	for (;;) {
-		ck_assert(it_get(s.port, "/api/v1/sectors", &r));
+		ck_assert(it_get(s.port, "/api/v1/st-tasks", &r));
 		if (r.status == 200 || it_now() - t0 > 5.0)
 			break;
 		it_response_free(&r);
 		it_sleep_ms(50);
 	}
-	ck_assert_msg(r.status == 200, "sectors still %d 5 s after the database came back", r.status);
-	ck_assert_msg(it_now() - t0 <= 2.5, "sectors took %.2f s to recover (limit 2 s)", it_now() - t0);
+	ck_assert_msg(r.status == 200, "S&T tasks still %d 5 s after the database came back", r.status);
+	ck_assert_msg(it_now() - t0 <= 2.5, "S&T tasks took %.2f s to recover (limit 2 s)", it_now() - t0);
 	json_t *doc = it_json(&r);
-	ck_assert_uint_eq(json_array_size(json_object_get(doc, "items")), 48);
+	ck_assert(json_is_array(json_object_get(doc, "items")));
 	json_decref(doc);
 	it_response_free(&r);
 

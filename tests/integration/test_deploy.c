@@ -148,7 +148,7 @@ START_TEST(test_reads_follow_the_read_url)
 	ck_assert(it_get(s.port, "/readyz", &r));
 	ck_assert_int_eq(r.status, 200);
 	it_response_free(&r);
-	ck_assert(it_get(s.port, "/api/v1/sectors", &r));
+	ck_assert(it_get(s.port, "/api/v1/st-tasks", &r));
 	it_assert_problem(&r, 503);
 	ck_assert_ptr_nonnull(it_header(&r, "Retry-After"));
 	it_response_free(&r);
@@ -158,7 +158,7 @@ START_TEST(test_reads_follow_the_read_url)
 	char same[4200];
 	snprintf(same, sizeof same, "MARKETPLACE_DATABASE_READ_URL=%s", it_db_url());
 	it_server_start(&s, (const char *const[]){same, NULL});
-	ck_assert(it_get(s.port, "/api/v1/sectors", &r));
+	ck_assert(it_get(s.port, "/api/v1/st-tasks", &r));
 	ck_assert_int_eq(r.status, 200);
 	it_response_free(&r);
 	ck_assert_int_eq(it_server_stop(&s), 0);

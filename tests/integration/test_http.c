@@ -652,29 +652,29 @@ static void wait_pool_ready(int connections)
 }
 
 /*
- * Holds an ACCESS EXCLUSIVE lock on sectors in an open transaction, once the
+ * Holds an ACCESS EXCLUSIVE lock on st_tasks in an open transaction, once the
  * server's `connections` connections are ready.  One still preparing its
  * statements would block on the lock, be taken for the request's query by
- * sectors_blocked, or fail its preparation under a short query timeout.
+ * st_tasks_blocked, or fail its preparation under a short query timeout.
  */
-static PGconn *lock_sectors(int connections)
+static PGconn *lock_st_tasks(int connections)
 {
 	wait_pool_ready(connections);
 	PGconn *pg = it_pg_connect(it_db_url());
 	it_pg_exec(pg, "BEGIN");
-	it_pg_exec(pg, "LOCK TABLE sectors IN ACCESS EXCLUSIVE MODE");
+	it_pg_exec(pg, "LOCK TABLE st_tasks IN ACCESS EXCLUSIVE MODE");
 	return pg;
 }
 
-/* Sends GET /api/v1/sectors on a new connection and waits until its query is queued behind the lock. */
-static int sectors_blocked(PGconn *watcher)
+/* Sends GET /api/v1/st-tasks on a new connection and waits until its query is queued behind the lock. */
+static int st_tasks_blocked(PGconn *watcher)
 {
 	int fd = it_connect(server.port, 15000);
 	ck_assert(fd >= 0);
-	ck_assert(it_send_request(fd, "GET", "/api/v1/sectors", NULL, NULL, 0, true));
+	ck_assert(it_send_request(fd, "GET", "/api/v1/st-tasks", NULL, NULL, 0, true));
 	double t0 = it_now();
 	while (it_pg_long(watcher, "SELECT count(*) FROM pg_locks WHERE NOT granted"
-				   " AND relation = 'sectors'::regclass") < 1) {
+				   " AND relation = 'st_tasks'::regclass") < 1) {
 		ck_assert_msg(it_now() - t0 < 5, "the request never reached the database");
 		it_sleep_ms(20);
 	}
@@ -685,7 +685,7 @@ static int sectors_blocked(PGconn *watcher)
  * After SIGTERM: waits until connecting is refused, that is until every
  * worker has closed its listener and is draining.  Fails after 2 s, well
  * before the default 5 s query timeout would end a request blocked by
- * lock_sectors and let the drain finish.
+ * lock_st_tasks and let the drain finish.
  */
 static void wait_refused(void)
 {
@@ -728,9 +728,9 @@ static void assert_still_draining(int fd, int ms)
 START_TEST(test_graceful_shutdown)
 {
 	start(NULL);
-	PGconn *locker = lock_sectors(SERVER_CONNECTIONS);
+	PGconn *locker = lock_st_tasks(SERVER_CONNECTIONS);
 	PGconn *watcher = it_pg_connect(it_db_url());
-	int fd = sectors_blocked(watcher);
+	int fd = st_tasks_blocked(watcher);
 	ck_assert_int_eq(kill(server.pid, SIGTERM), 0);
 	wait_refused();
 	assert_still_draining(fd, 300);
@@ -744,7 +744,7 @@ START_TEST(test_graceful_shutdown)
 	ck_assert_msg(answered, "the in-flight request got no response during shutdown");
 	ck_assert_msg(r.status == 200, "in-flight request: status %d: %.200s", r.status, r.body);
 	json_t *doc = it_json(&r);
-	ck_assert_uint_eq(json_array_size(json_object_get(doc, "items")), 48);
+	ck_assert(json_is_array(json_object_get(doc, "items")));
 	json_decref(doc);
 	it_response_free(&r);
 	int rc = it_wait_exit(server.pid, 15000);
@@ -769,9 +769,9 @@ START_TEST(test_keep_alive_after_sigterm)
 	ck_assert_int_eq(r.status, 200);
 	it_response_free(&r);
 
-	PGconn *locker = lock_sectors(2);
+	PGconn *locker = lock_st_tasks(2);
 	PGconn *watcher = it_pg_connect(it_db_url());
-	int slow = sectors_blocked(watcher);
+	int slow = st_tasks_blocked(watcher);
 	ck_assert_int_eq(kill(server.pid, SIGTERM), 0);
 	wait_refused();
 
@@ -806,10 +806,10 @@ END_TEST
 START_TEST(test_query_timeout_503)
 {
 	start((const char *const[]){"MARKETPLACE_QUERY_TIMEOUT_MS=300", NULL});
-	PGconn *locker = lock_sectors(SERVER_CONNECTIONS);
+	PGconn *locker = lock_st_tasks(SERVER_CONNECTIONS);
 	double t0 = it_now();
 	struct it_response r;
-	bool answered = it_get(server.port, "/api/v1/sectors", &r);
+	bool answered = it_get(server.port, "/api/v1/st-tasks", &r);
 	double took = it_now() - t0;
 	PQfinish(locker);
 	ck_assert_msg(answered, "no response to a query that times out");
@@ -818,7 +818,7 @@ START_TEST(test_query_timeout_503)
 	ck_assert_msg(took < 2.0, "a 300 ms query timeout answered after %.2f s", took);
 	it_response_free(&r);
 	/* And the server is fine afterwards. */
-	ck_assert(it_get(server.port, "/api/v1/sectors", &r));
+	ck_assert(it_get(server.port, "/api/v1/st-tasks", &r));
 	ck_assert_int_eq(r.status, 200);
 	it_response_free(&r);
 	stop_ok();
@@ -829,9 +829,9 @@ START_TEST(test_shutdown_timeout)
 {
 	/* A request stuck longer than MARKETPLACE_SHUTDOWN_TIMEOUT_MS does not hold the exit. */
 	start((const char *const[]){"MARKETPLACE_SHUTDOWN_TIMEOUT_MS=500", NULL});
-	PGconn *locker = lock_sectors(SERVER_CONNECTIONS);
+	PGconn *locker = lock_st_tasks(SERVER_CONNECTIONS);
 	PGconn *watcher = it_pg_connect(it_db_url());
-	int fd = sectors_blocked(watcher);
+	int fd = st_tasks_blocked(watcher);
 	double t0 = it_now();
 	ck_assert_int_eq(kill(server.pid, SIGTERM), 0);
 	int rc = it_wait_exit(server.pid, 5000);
@@ -879,8 +879,10 @@ START_TEST(test_silent_backend_503)
 	start((const char *const[]){url, "MARKETPLACE_THREADS=1", "MARKETPLACE_DB_POOL=1",
 				    "MARKETPLACE_QUERY_TIMEOUT_MS=1000", NULL});
 	free(url);
-	json_t *doc = get_list("/api/v1/sectors", 48);
-	json_decref(doc);
+	struct it_response r;
+	ck_assert(it_get(server.port, "/api/v1/st-tasks", &r));
+	ck_assert_int_eq(r.status, 200);
+	it_response_free(&r);
 
 	/* The migrations' connection had the same name: wait until the pool's is the only one. */
 	PGconn *watch = it_pg_connect(it_db_url());
@@ -893,12 +895,11 @@ START_TEST(test_silent_backend_503)
 	int silent = pids[0];
 	it_backend_stop(silent);
 
-	/* The sectors route reads the database on every request. */
+	/* The S&T tasks route reads the database on every request. */
 	int fd = it_connect(server.port, 4000); /* the query timeout and 3 s more */
 	ck_assert(fd >= 0);
 	t0 = it_now();
-	ck_assert(it_send_request(fd, "GET", "/api/v1/sectors", NULL, NULL, 0, true));
-	struct it_response r;
+	ck_assert(it_send_request(fd, "GET", "/api/v1/st-tasks", NULL, NULL, 0, true));
 	bool answered = it_read_response(fd, &r);
 	double took = it_now() - t0;
 	close(fd);
@@ -913,7 +914,7 @@ START_TEST(test_silent_backend_503)
 	/* Service resumes without a restart (503s while the connection is re-made). */
 	t0 = it_now();
 	for (;;) {
-		ck_assert(it_get(server.port, "/api/v1/sectors", &r));
+		ck_assert(it_get(server.port, "/api/v1/st-tasks", &r));
 		if (r.status == 200)
 			break;
 		it_assert_problem(&r, 503);
