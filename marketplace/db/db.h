@@ -41,8 +41,8 @@ struct event_base;
  * statement that turns out slow holds up to this many minus one behind it,
  * which is what the depth bounds.  Measured on the 2-core test machine
  * (queries/s of one loop, median of 12 runs): the depth makes no difference
- * until over 8 queries per connection are in flight (64 per worker with the
- * default pool); at 32 per connection, 8 and 16 gave 66k and 68k, 32 gave
+ * until over 8 queries per connection are in flight (64 per worker with a
+ * pool of 8); at 32 per connection, 8 and 16 gave 66k and 68k, 32 gave
  * 85k.  8 is used: overload is for the admission limits to refuse, and it
  * keeps a slow statement's collateral to 7 requests (31 at depth 32).
  */

@@ -630,8 +630,8 @@ START_TEST(test_keep_alive)
 }
 END_TEST
 
-/* it_server_start's 2 threads, each with the default pool of 8 connections. */
-#define SERVER_CONNECTIONS (2 * 8)
+/* it_server_start's 2 threads, each with the default pool of 4 connections. */
+#define SERVER_CONNECTIONS (2 * 4)
 
 /* Waits until the server has `connections` database connections ready; fails after 10 s. */
 static void wait_pool_ready(int connections)

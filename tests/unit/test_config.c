@@ -57,7 +57,7 @@ START_TEST(defaults)
 	ck_assert_int_eq(cfg.command, CMD_SERVE);
 	ck_assert_str_eq(cfg.listen_host, "127.0.0.1");
 	ck_assert_int_eq(cfg.listen_port, 8080);
-	ck_assert_int_eq(cfg.db_pool, 8);
+	ck_assert_int_eq(cfg.db_pool, 4);
 	ck_assert_int_eq(cfg.log_level, LOG_INFO);
 	ck_assert_int_ge(cfg.threads, 1);
 	ck_assert_ptr_nonnull(cfg.database_url);
