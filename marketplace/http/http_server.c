@@ -426,8 +426,9 @@ static bool worker_init(struct worker *w, int index, const struct config *cfg,
 	w->pools_timer = w->base ? event_new(w->base, -1, EV_PERSIST, on_pools_tick, w) : NULL;
 	w->accept_resume = w->base ? evtimer_new(w->base, on_accept_resume, w) : NULL;
 	struct timeval refresh = {0, POOLS_REFRESH_MS * 1000};
-	if (w->guard == NULL || w->metrics == NULL || w->identities == NULL || w->shutdown_ev == NULL || w->drain_timer == NULL ||
-	    w->pools_timer == NULL || w->accept_resume == NULL || event_add(w->pools_timer, &refresh) != 0) {
+	if (w->guard == NULL || w->metrics == NULL || w->identities == NULL || w->shutdown_ev == NULL ||
+	    w->drain_timer == NULL || w->pools_timer == NULL || w->accept_resume == NULL ||
+	    event_add(w->pools_timer, &refresh) != 0) {
 		log_msg(LOG_ERROR, NULL, "out of memory starting worker %d", index);
 		return false;
 	}
