@@ -445,11 +445,12 @@ static bool build_replacement(struct conn_guard *g, int status, const char *refu
 	if (body == NULL)
 		return false;
 	size_t body_len = strlen(body);
-	size_t cap = body_len + 256;
+	size_t cap = body_len + 320; /* the head below, whose longest status title and extra header fit */
 	g->replacement = malloc(cap);
 	if (g->replacement != NULL) {
 		int head = snprintf(g->replacement, cap,
 				    "HTTP/1.1 %d %s\r\nContent-Type: application/problem+json\r\n"
+				    "X-Content-Type-Options: nosniff\r\n"
 				    "Content-Length: %zu\r\n%sConnection: close\r\n\r\n",
 				    status, http_status_title(status), body_len, extra_headers);
 		memcpy(g->replacement + head, body, body_len);

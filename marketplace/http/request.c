@@ -251,6 +251,13 @@ void request_reply_data(struct request *r, int status, const char *content_type,
 	if (content_type != NULL)
 		evhttp_add_header(headers, "Content-Type", content_type);
 	evhttp_add_header(headers, "X-Request-Id", r->id);
+	/* Browsers must take a JSON answer for JSON, whatever it contains. */
+	evhttp_add_header(headers, "X-Content-Type-Options", "nosniff");
+	/* What a signed-in caller reads may be theirs alone: no cache keeps it. */
+	if (r->who.authenticated && evhttp_find_header(headers, "Cache-Control") == NULL)
+		evhttp_add_header(headers, "Cache-Control", "no-store");
+	if (r->worker->config->tls_cert != NULL)
+		evhttp_add_header(headers, "Strict-Transport-Security", "max-age=31536000");
 
 	double seconds = seconds_since(&r->started);
 	metrics_record_request(r->worker->metrics, r->route_index, status, seconds);

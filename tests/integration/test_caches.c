@@ -163,6 +163,54 @@ START_TEST(test_reference_reloaded_on_change)
 }
 END_TEST
 
+/* ------------------------------------------------------------ what caches and browsers may do */
+
+static void expect_nosniff(const struct it_response *r, const char *what)
+{
+	const char *v = it_header(r, "X-Content-Type-Options");
+	ck_assert_msg(v != NULL && strcmp(v, "nosniff") == 0, "%s (%d): X-Content-Type-Options is %s", what,
+		      r->status, v ? v : "missing");
+}
+
+START_TEST(test_response_headers)
+{
+	int port = api_port();
+	struct it_response r = {0};
+	ck_assert_int_eq(get_status(port, "/healthz", NULL, NULL, &r), 200);
+	expect_nosniff(&r, "/healthz");
+	it_response_free(&r);
+	ck_assert_int_eq(get_status(port, "/api/v1/no-such-thing", NULL, NULL, &r), 404);
+	expect_nosniff(&r, "a 404 problem");
+	it_response_free(&r);
+	ck_assert_int_eq(get_status(port, "/api/v1/sectors", NULL, "If-None-Match: *", &r), 304);
+	expect_nosniff(&r, "a 304");
+	it_response_free(&r);
+	static const char garbage[] = "NOT HTTP AT ALL\r\n\r\n";
+	ck_assert(it_raw(port, garbage, sizeof garbage - 1, &r));
+	ck_assert_int_eq(r.status, 400);
+	expect_nosniff(&r, "the connection guard's own 400");
+	it_response_free(&r);
+
+	/* A signed-in caller's answers are kept by no cache; an anonymous list may be. */
+	struct api_acct a;
+	signed_in(&a, "cache-headers");
+	const char *paths[] = {"/api/v1/listings?limit=1", ME,
+			       "/api/v1/listings/00000000-0000-4000-8000-000000000000"};
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		get_status(port, paths[i], a.token, NULL, &r);
+		const char *cc = it_header(&r, "Cache-Control");
+		ck_assert_msg(cc != NULL && strcmp(cc, "no-store") == 0, "%s with a token (%d): Cache-Control %s",
+			      paths[i], r.status, cc ? cc : "missing");
+		expect_nosniff(&r, paths[i]);
+		it_response_free(&r);
+	}
+	ck_assert_int_eq(get_status(port, "/api/v1/listings?limit=1", NULL, NULL, &r), 200);
+	ck_assert_ptr_null(it_header(&r, "Cache-Control"));
+	ck_assert_ptr_null(it_header(&r, "Strict-Transport-Security")); /* no TLS here */
+	it_response_free(&r);
+}
+END_TEST
+
 /* ------------------------------------------------------------ identity cache */
 
 /*
@@ -282,6 +330,7 @@ int main(void)
 	tcase_add_unchecked_fixture(tc, NULL, enable_token_trigger);
 	tcase_add_test(tc, test_reference_conditional_get);
 	tcase_add_test(tc, test_reference_reloaded_on_change);
+	tcase_add_test(tc, test_response_headers);
 	tcase_add_test(tc, test_revocation_by_hand_within_a_second);
 	tcase_add_test(tc, test_logout_on_another_instance);
 	tcase_add_test(tc, test_lost_listener_stops_the_cache);

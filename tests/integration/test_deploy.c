@@ -39,8 +39,10 @@ static void remove_certificates(void)
 	it_shell(cmd);
 }
 
-/* GET path over TLS, verifying the certificate for "localhost"; the status, or -1. */
-static int tls_get(int port, const char *path, char *body, size_t body_size)
+/* GET path over TLS, verifying the certificate for "localhost"; the status, or -1.
+ * The response's head goes to head (HEAD_SIZE bytes) unless it is NULL. */
+#define HEAD_SIZE 2048
+static int tls_get(int port, const char *path, char *body, size_t body_size, char *head)
 {
 	char ca[128], request[256], buf[8192];
 	snprintf(ca, sizeof ca, "%s/cert.pem", dir);
@@ -67,6 +69,8 @@ static int tls_get(int port, const char *path, char *body, size_t body_size)
 				status = -1;
 			const char *start = strstr(buf, "\r\n\r\n");
 			snprintf(body, body_size, "%s", start != NULL ? start + 4 : "");
+			if (head != NULL)
+				snprintf(head, HEAD_SIZE, "%.*s", start != NULL ? (int)(start - buf) : 0, buf);
 		}
 		SSL_free(ssl);
 	}
@@ -92,10 +96,13 @@ START_TEST(test_https)
 	char body[4096] = "";
 	int status = -1;
 	for (double t0 = it_now(); status != 200 && it_now() - t0 < 15; it_sleep_ms(100))
-		status = tls_get(port, "/healthz", body, sizeof body);
+		status = tls_get(port, "/healthz", body, sizeof body, NULL);
 	ck_assert_msg(status == 200, "no HTTPS answer from /healthz (last status %d)", status);
 	ck_assert_str_eq(body, "{\"status\":\"ok\"}");
-	ck_assert_int_eq(tls_get(port, "/api/v1/provinces", body, sizeof body), 200);
+	char head[HEAD_SIZE];
+	ck_assert_int_eq(tls_get(port, "/api/v1/provinces", body, sizeof body, head), 200);
+	ck_assert_msg(strstr(head, "\r\nStrict-Transport-Security: max-age=31536000") != NULL,
+		      "no Strict-Transport-Security under TLS:\n%s", head);
 	ck_assert_msg(strstr(body, "\"Tỉnh Quảng Trị\"") != NULL, "provinces over HTTPS: %.200s", body);
 
 	/* Plain HTTP on the TLS port gets no HTTP answer. */
