@@ -9,13 +9,13 @@
  */
 #include "reference.h"
 
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "digest.h"
 #include "json_out.h"
 #include "log.h"
 #include "problem.h"
@@ -121,12 +121,11 @@ static bool load_list(struct document *doc, struct code_set *codes, const PGresu
 		free(o.data);
 		return false;
 	}
-	unsigned char digest[32];
-	unsigned int n = 0;
-	EVP_Digest(o.data, o.len, digest, &n, EVP_sha256(), NULL);
 	doc->etag[0] = '"';
-	for (int i = 0; i < 8; i++)
-		snprintf(doc->etag + 1 + 2 * i, 3, "%02x", digest[i]);
+	if (!sha256_hex(o.data, o.len, doc->etag + 1, 16)) {
+		free(o.data);
+		return false;
+	}
 	memcpy(doc->etag + 17, "\"", 2);
 	doc->body = o.data;
 	doc->len = o.len;

@@ -2,25 +2,14 @@
 #include "migrate.h"
 
 #include <libpq-fe.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "digest.h"
 #include "log.h"
 
 /* Any constant shared by all instances; "mkt-migr" in ASCII. */
 #define MIGRATION_LOCK_KEY "7813316014165893490"
-
-static bool sha256_hex(const char *text, char out[65])
-{
-	unsigned char digest[32];
-	unsigned int len = 0;
-	if (EVP_Digest(text, strlen(text), digest, &len, EVP_sha256(), NULL) != 1 || len != 32)
-		return false;
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", digest[i]);
-	return true;
-}
 
 /* Runs sql; false (with the server's message in err) unless it succeeded. */
 static bool exec_ok(PGconn *pg, const char *sql, int nparams, const char *const *params, char *err,
@@ -83,7 +72,7 @@ static bool apply_pending(PGconn *pg, const struct embedded_migration *migration
 	bool ok = true;
 	for (size_t i = 0; ok && i < count; i++) {
 		char checksum[65];
-		if (!sha256_hex(migrations[i].sql, checksum)) {
+		if (!sha256_hex(migrations[i].sql, strlen(migrations[i].sql), checksum, 64)) {
 			snprintf(err, errlen, "cannot compute a checksum");
 			ok = false;
 			break;

@@ -1,10 +1,10 @@
 /* Idempotency-Key: lookup and replay; write.c stores. */
 #include "idempotency.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "digest.h"
 #include "problem.h"
 #include "respond.h"
 
@@ -63,16 +63,10 @@ bool idempotency_prepare(struct request *r)
 
 	size_t len;
 	const char *body = request_body(r, &len);
-	unsigned char digest[32];
-	unsigned int n = 0;
-	if (EVP_Digest(body, len, digest, &n, EVP_sha256(), NULL) != 1) {
+	if (!sha256_bytea(body, len, c->body_hash)) {
 		problem_reply(r, 503, "The request could not be processed; retry shortly.");
 		return false;
 	}
-	c->body_hash[0] = '\\';
-	c->body_hash[1] = 'x';
-	for (int i = 0; i < 32; i++)
-		snprintf(c->body_hash + 2 + 2 * i, 3, "%02x", digest[i]);
 	c->active = true;
 	return true;
 }
