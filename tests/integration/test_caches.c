@@ -64,6 +64,13 @@ static double wait_refused(int port, const char *token, const char *when)
 	return it_now() - start;
 }
 
+/* Revokes every live token of the user behind the servers' backs, as an operator at psql would. */
+static void revoke_in_sql(PGconn *pg, const char *user_id)
+{
+	api_sql_exec(pg, "UPDATE tokens SET revoked_at = now() WHERE user_id = $1::uuid AND revoked_at IS NULL",
+		     user_id, NULL);
+}
+
 static void signed_in(struct api_acct *a, const char *who)
 {
 	api_register(a, who, "Công ty Bộ nhớ đệm", "enterprise", "quang-tri");
@@ -249,7 +256,7 @@ START_TEST(test_revocation_by_hand_within_a_second)
 	signed_in(&a, "cache-revoke");
 	PGconn *pg = it_pg_connect(it_db_url());
 	expect_me_everywhere(api_port(), a.token, 200, "before the revocation");
-	api_sql_exec(pg, "UPDATE tokens SET revoked_at = now() WHERE user_id = $1::uuid", a.user_id, NULL);
+	revoke_in_sql(pg, a.user_id);
 	wait_refused(api_port(), a.token, "revoked in SQL");
 	expect_me_everywhere(api_port(), a.token, 401, "after the revocation");
 
@@ -299,7 +306,7 @@ START_TEST(test_lost_listener_stops_the_cache)
 	/* Every connection of the server dies, its listener with them: notifications
 	 * sent until it listens again are lost, so nothing cached before may be used. */
 	ck_assert_int_gt(kill_server_backends(pg), 0);
-	api_sql_exec(pg, "UPDATE tokens SET revoked_at = now() WHERE user_id = $1::uuid", a.user_id, NULL);
+	revoke_in_sql(pg, a.user_id);
 	/* Each worker notices the loss on its own: 503 until then, never 200. */
 	double start = it_now();
 	for (int refused = 0; refused < SPREAD;) {
@@ -315,8 +322,7 @@ START_TEST(test_lost_listener_stops_the_cache)
 	/* Listening again: a new token is cached, and its revocation still arrives. */
 	api_login(&a);
 	expect_me_everywhere(api_port(), a.token, 200, "a new token after reconnecting");
-	api_sql_exec(pg, "UPDATE tokens SET revoked_at = now() WHERE user_id = $1::uuid AND revoked_at IS NULL",
-		     a.user_id, NULL);
+	revoke_in_sql(pg, a.user_id);
 	wait_refused(api_port(), a.token, "revoked after reconnecting");
 	PQfinish(pg);
 }
