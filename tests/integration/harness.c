@@ -433,6 +433,23 @@ int it_server_stop(struct it_server *s)
 
 /* ------------------------------------------------------------ HTTP client */
 
+/*
+ * connect() interrupted (EINTR) goes on in the background.  On Linux that
+ * also happens without any handler when the process is stopped and
+ * continued (signal(7)), as tests do to their helper processes: wait for
+ * it to finish instead of failing.
+ */
+static bool connect_finished(int fd, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+	int n;
+	while ((n = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+		;
+	int err = 0;
+	socklen_t len = sizeof err;
+	return n == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+}
+
 int it_connect(int port, int timeout_ms)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -443,7 +460,8 @@ int it_connect(int port, int timeout_ms)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 &&
+	    !(errno == EINTR && connect_finished(fd, timeout_ms))) {
 		close(fd);
 		return -1;
 	}
