@@ -245,7 +245,9 @@ static void on_database_change(bool listening, const char *payload, void *arg)
 {
 	struct worker *w = arg;
 	if (payload == NULL) {
-		log_msg(listening ? LOG_DEBUG : LOG_WARN, NULL, "%s the database's change notifications",
+		/* Losing the listener is expected, and not news, when this worker stops. */
+		log_msg(listening || w->draining ? LOG_DEBUG : LOG_WARN, NULL,
+			"%s the database's change notifications",
 			listening ? "listening to" : "no longer listening to");
 		identity_cache_set_listening(listening);
 	} else if (strcmp(payload, "identity") == 0) {

@@ -449,6 +449,10 @@ START_TEST(test_metrics)
 	ck_assert(it_http(server.port, "DELETE", "/api/v1/sectors", NULL, NULL, 0, &r));
 	ck_assert_int_eq(r.status, 405);
 	it_response_free(&r);
+	/* Sectors come from memory: this answer is what proves a pool connection ready. */
+	ck_assert(it_get(server.port, "/api/v1/st-tasks", &r));
+	ck_assert_int_eq(r.status, 200);
+	it_response_free(&r);
 
 	ck_assert(it_get(server.port, "/metrics", &r));
 	ck_assert_int_eq(r.status, 200);
