@@ -8,6 +8,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,18 +40,37 @@ static void remove_certificates(void)
 	it_shell(cmd);
 }
 
-/* GET path over TLS, verifying the certificate for "localhost"; the status, or -1.
+/*
+ * What a client offers: protocol versions (0: OpenSSL's default bound) and,
+ * for TLS 1.2 and below, an OpenSSL cipher string (NULL: the default).  A
+ * string ending in @SECLEVEL=0 lets this client offer what the system's
+ * OpenSSL would otherwise refuse to, so that any refusal is the server's.
+ */
+struct tls_offer {
+	int min_version, max_version;
+	const char *ciphers;
+};
+static const struct tls_offer default_offer = {0, 0, NULL};
+
+/* GET path over TLS with `offer`, verifying the certificate for "localhost"; the status, or -1
+ * (the handshake's error reason, if any, in reason unless it is NULL).
  * The response's head goes to head (HEAD_SIZE bytes) unless it is NULL. */
 #define HEAD_SIZE 2048
-static int tls_get(int port, const char *path, char *body, size_t body_size, char *head)
+static int tls_get(int port, const struct tls_offer *offer, const char *path, char *body, size_t body_size,
+		   char *head, unsigned long *reason)
 {
 	char ca[128], request[256], buf[8192];
 	snprintf(ca, sizeof ca, "%s/cert.pem", dir);
+	if (reason != NULL)
+		*reason = 0;
 	int fd = it_connect(port, 2000);
 	if (fd < 0)
 		return -1;
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-	SSL *ssl = ctx != NULL && SSL_CTX_load_verify_locations(ctx, ca, NULL) == 1 ? SSL_new(ctx) : NULL;
+	bool offered = ctx != NULL && SSL_CTX_set_min_proto_version(ctx, offer->min_version) == 1 &&
+		       SSL_CTX_set_max_proto_version(ctx, offer->max_version) == 1 &&
+		       (offer->ciphers == NULL || SSL_CTX_set_cipher_list(ctx, offer->ciphers) == 1);
+	SSL *ssl = offered && SSL_CTX_load_verify_locations(ctx, ca, NULL) == 1 ? SSL_new(ctx) : NULL;
 	int status = -1;
 	if (ssl != NULL) {
 		SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
@@ -61,7 +81,11 @@ static int tls_get(int port, const char *path, char *body, size_t body_size, cha
 			 "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", path);
 		size_t got = 0;
 		int n;
-		if (SSL_connect(ssl) == 1 && SSL_write(ssl, request, (int)strlen(request)) > 0) {
+		ERR_clear_error();
+		if (SSL_connect(ssl) != 1) {
+			if (reason != NULL)
+				*reason = ERR_peek_last_error();
+		} else if (SSL_write(ssl, request, (int)strlen(request)) > 0) {
 			while (got + 1 < sizeof buf && (n = SSL_read(ssl, buf + got, (int)(sizeof buf - 1 - got))) > 0)
 				got += (size_t)n;
 			buf[got] = '\0';
@@ -76,6 +100,7 @@ static int tls_get(int port, const char *path, char *body, size_t body_size, cha
 	}
 	SSL_CTX_free(ctx);
 	close(fd);
+	ERR_clear_error();
 	return status;
 }
 
@@ -96,14 +121,48 @@ START_TEST(test_https)
 	char body[4096] = "";
 	int status = -1;
 	for (double t0 = it_now(); status != 200 && it_now() - t0 < 15; it_sleep_ms(100))
-		status = tls_get(port, "/healthz", body, sizeof body, NULL);
+		status = tls_get(port, &default_offer, "/healthz", body, sizeof body, NULL, NULL);
 	ck_assert_msg(status == 200, "no HTTPS answer from /healthz (last status %d)", status);
 	ck_assert_str_eq(body, "{\"status\":\"ok\"}");
 	char head[HEAD_SIZE];
-	ck_assert_int_eq(tls_get(port, "/api/v1/provinces", body, sizeof body, head), 200);
+	ck_assert_int_eq(tls_get(port, &default_offer, "/api/v1/provinces", body, sizeof body, head, NULL), 200);
 	ck_assert_msg(strstr(head, "\r\nStrict-Transport-Security: max-age=31536000") != NULL,
 		      "no Strict-Transport-Security under TLS:\n%s", head);
 	ck_assert_msg(strstr(body, "\"Tỉnh Quảng Trị\"") != NULL, "provinces over HTTPS: %.200s", body);
+
+	/*
+	 * Only TLS 1.2 and 1.3, and in 1.2 only forward-secret AEAD suites.  The
+	 * refusals must be the server's alerts: a client that could not offer
+	 * the protocol at all would fail with a reason of its own.
+	 */
+	static const struct {
+		const char *what;
+		struct tls_offer offer;
+		unsigned long refusal; /* 0: must be served */
+	} offers[] = {
+		{"TLS 1.0", {TLS1_VERSION, TLS1_VERSION, "DEFAULT:@SECLEVEL=0"}, SSL_R_TLSV1_ALERT_PROTOCOL_VERSION},
+		{"TLS 1.1", {TLS1_1_VERSION, TLS1_1_VERSION, "DEFAULT:@SECLEVEL=0"}, SSL_R_TLSV1_ALERT_PROTOCOL_VERSION},
+		{"TLS 1.2, RSA key exchange with CBC", {TLS1_2_VERSION, TLS1_2_VERSION, "AES128-SHA:@SECLEVEL=0"},
+		 SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE},
+		{"TLS 1.2, ECDHE with CBC", {TLS1_2_VERSION, TLS1_2_VERSION, "ECDHE-RSA-AES256-SHA384:@SECLEVEL=0"},
+		 SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE},
+		{"TLS 1.2, ECDHE with AES-GCM", {TLS1_2_VERSION, TLS1_2_VERSION, "ECDHE-RSA-AES128-GCM-SHA256"}, 0},
+		{"TLS 1.2, ECDHE with ChaCha20-Poly1305", {TLS1_2_VERSION, TLS1_2_VERSION, "ECDHE-RSA-CHACHA20-POLY1305"}, 0},
+		{"TLS 1.3", {TLS1_3_VERSION, TLS1_3_VERSION, NULL}, 0},
+	};
+	for (size_t i = 0; i < sizeof offers / sizeof offers[0]; i++) {
+		unsigned long reason;
+		status = tls_get(port, &offers[i].offer, "/healthz", body, sizeof body, NULL, &reason);
+		if (offers[i].refusal == 0) {
+			ck_assert_msg(status == 200, "%s was not served (%d: %s)", offers[i].what, status,
+				      reason ? ERR_reason_error_string(reason) : "no handshake error");
+		} else {
+			ck_assert_msg(status == -1, "%s was served", offers[i].what);
+			ck_assert_msg(ERR_GET_REASON(reason) == (int)offers[i].refusal,
+				      "%s failed, but not by the server's refusal: %s", offers[i].what,
+				      reason ? ERR_reason_error_string(reason) : "no handshake error");
+		}
+	}
 
 	/* Plain HTTP on the TLS port gets no HTTP answer. */
 	struct it_response r;
