@@ -1,6 +1,8 @@
 /* Integration-test harness (see harness.h). */
 #include "harness.h"
 
+#include "evidence.h"
+
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
@@ -366,29 +368,37 @@ bool it_server_launch(struct it_server *s, const char *const *env, char *err, si
 	free(serve);
 	snprintf(migrate_url, sizeof migrate_url, "MARKETPLACE_MIGRATE_DATABASE_URL=%s", db);
 	snprintf(listen_on, sizeof listen_on, "MARKETPLACE_LISTEN=127.0.0.1:%d", s->port);
-	const char *defaults[] = {url, migrate_url, listen_on, "MARKETPLACE_THREADS=2", "MARKETPLACE_LOG=warn",
-				  NULL};
+	/* With evidence gathered, every line a server can write goes to its log (evidence.h). */
+	const char *defaults[] = {url, migrate_url, listen_on, "MARKETPLACE_THREADS=2",
+				  evidence_on() ? "MARKETPLACE_LOG=debug" : "MARKETPLACE_LOG=warn", NULL};
 	char **envp = build_env(defaults, env);
 	if (envp == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return false;
 	}
 	pid_t parent = getpid();
+	int log_fd = evidence_server_stderr();
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
 		free(envp);
+		if (log_fd >= 0)
+			close(log_fd);
 		return false;
 	}
 	if (pid == 0) {
 		child_setup(parent);
+		if (log_fd >= 0)
+			dup2(log_fd, STDERR_FILENO);
 		char *const argv[] = {(char *)(uintptr_t)bin, "serve", NULL};
 		execve(bin, argv, envp);
 		dprintf(STDERR_FILENO, "cannot run %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}
 	free(envp);
+	if (log_fd >= 0)
+		close(log_fd);
 	s->pid = pid;
 
 	double deadline = it_now() + START_LIMIT_MS / 1000.0;
@@ -470,6 +480,7 @@ int it_connect(int port, int timeout_ms)
 
 bool it_send_all(int fd, const void *data, size_t len)
 {
+	evidence_sent(data, len);
 	const char *p = data;
 	while (len > 0) {
 		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
@@ -599,6 +610,10 @@ bool it_read_response(int fd, struct it_response *out)
 				memcpy(out->body, buf + head_len, body_len);
 				out->body[body_len] = '\0';
 				out->body_len = body_len;
+				const char *type = it_header(out, "Content-Type");
+				evidence_received(out->status,
+						  type != NULL && strncmp(type, "application/problem+json", 24) == 0,
+						  out->body, body_len);
 				ok = true;
 				break;
 			}
