@@ -119,7 +119,8 @@ bool migrate_run(const char *conninfo, const struct embedded_migration *migratio
 		ok = apply_pending(pg, migrations, count, err, errlen);
 		PQclear(PQexec(pg, "SELECT pg_advisory_unlock(" MIGRATION_LOCK_KEY ")"));
 	}
-	strip_newline(err);
+	if (!ok) /* err is only written on failure */
+		strip_newline(err);
 	PQfinish(pg);
 	return ok;
 }
