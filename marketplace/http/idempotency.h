@@ -1,7 +1,9 @@
 /*
  * Idempotency-Key (DESIGN.md section 3) for the creates whose route has
  * ROUTE_IDEMPOTENT.  A key is scoped to the caller (their user id, or for
- * anonymous callers their client address) and the route.  Before the
+ * anonymous callers their client address) and the request's path (kept in
+ * the column named route), so the same key sent to the interests of two
+ * listings names two requests.  Before the
  * handler runs, the dispatcher looks the key up: a stored response is
  * replayed when the body is the same and refused with 422 when it differs.
  * Otherwise the handler runs, and write.c claims the key, runs the write and
@@ -22,7 +24,7 @@
  * a usable one); replies 400 to a malformed key and returns false. */
 bool idempotency_prepare(struct request *r) MUST_CHECK;
 
-/* The claim's (scope, route, key, body hash): parameters of IDEMPOTENCY_LOOKUP
+/* The claim's (scope, path, key, body hash): parameters of IDEMPOTENCY_LOOKUP
  * and IDEMPOTENCY_CLAIM; they point into r. */
 void idempotency_params(const struct request *r, const char *params[4]);
 

@@ -841,6 +841,21 @@ START_TEST(test_interests)
 	it_response_free(&first);
 	it_response_free(&again);
 
+	/* The same key and body sent to another listing is another request, not a replay of the first. */
+	json_t *twin[2];
+	const char *targets[2] = {l2.id, l3.id};
+	for (int k = 0; k < 2; k++) {
+		snprintf(path, sizeof path, LISTINGS "/%s/interests", targets[k]);
+		struct it_response made;
+		api_expect(&made, 201, "POST", path, loose.token, ibody, key);
+		twin[k] = it_json(&made);
+		it_response_free(&made);
+		ck_assert_str_eq(api_str(api_obj(twin[k], "listing"), "id"), targets[k]);
+	}
+	ck_assert_str_ne(api_str(twin[0], "id"), api_str(twin[1], "id"));
+	json_decref(twin[0]);
+	json_decref(twin[1]);
+
 	/* Bodies. */
 	snprintf(path, sizeof path, LISTINGS "/%s/interests", l3.id);
 	char *long_msg = repeat("ữ", 5001);
