@@ -79,6 +79,7 @@ struct it_server {
  * of another database must name its migrating URL too.  Other
  * MARKETPLACE_* variables of the test's environment are not passed on.
  * Returns when /healthz answers 200; fails the test if that takes over 15 s
+ * (MARKETPLACE_TEST_START_LIMIT_MS, when set, for servers under valgrind)
  * or the server exits.
  */
 void it_server_start(struct it_server *s, const char *const *env);
