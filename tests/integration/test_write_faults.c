@@ -31,12 +31,14 @@
  *     year holds the latest audit row's value (note and value of the same
  *     request), the last 2xx one unless an unanswered PUT came after it.
  *
- * Accounts: the registrations and logins hash passwords (about 0.5 s each),
- * so MEMBERS accounts serve the THREADS clients, thread t acting for member
- * t % MEMBERS.  An organisation has one open deal per listing, so the
- * seller publishes OFFERS listings: offer 0 carries each member's deal (the
- * messages go there), and each thread takes interests in SLOTS offers of its
- * own.  A member keeps 50 saved searches at most: a thread makes SAVED.
+ * Accounts: registrations and logins hash passwords (about 0.5 s each), so
+ * they run at once, and MEMBERS accounts serve the THREADS clients, thread
+ * t acting for member t % MEMBERS.  Member 0 is the seller: it publishes
+ * OFFERS listings, and its threads write their messages as the listing's
+ * side of member 1's deal.  An organisation has one open deal per listing:
+ * offer 0 carries each other member's deal (their messages go there), and
+ * each of their threads takes interests in SLOTS offers of its own.  A
+ * member keeps 50 saved searches at most: a thread makes SAVED.
  *
  * Threads.  The clients are pthreads of the test's child process.  They use
  * only it_http() and jansson, never ck_* or api_* (which would abort from
@@ -64,18 +66,19 @@
 
 enum {
 	THREADS = 14,
-	MEMBERS = 4,
+	MEMBERS = 3,
 	PER_MEMBER = (THREADS + MEMBERS - 1) / MEMBERS, /* threads acting for one member */
 	SLOTS = 10,                                     /* interests of a thread */
 	OFFERS = 1 + PER_MEMBER * SLOTS,
-	SAVED = 12, /* saved searches of a thread: PER_MEMBER * SAVED <= 50 */
-	FIRST_YEAR = 2031,
-	PAUSE_MS = 15,          /* between two requests of a thread */
+	SAVED = 10,              /* saved searches of a thread: PER_MEMBER * SAVED <= 50 */
+	FIRST_YEAR = 2031,       /* thread n PUTs the year FIRST_YEAR + n */
+	PAUSE_MS = 15,           /* between two requests of a thread */
+	BACKOFF_MS = 100,        /* after a request without a 2xx */
 	BUDGETED_EVERY_MS = 500, /* at most one interest, and one saved search, per thread in this time */
-	LOAD_BEFORE_MS = 1500,  /* load before the fault */
-	DOWN_MS = 1500,         /* from the fault to the start command */
-	LOAD_AFTER_MS = 2000,   /* load after /readyz answers 200 again */
-	RECOVERY_LIMIT_S = 5,   /* /readyz 200 at most this long after the start command returned */
+	LOAD_BEFORE_MS = 1500,   /* load before the fault */
+	DOWN_MS = 1500,          /* from the fault to the start command */
+	LOAD_AFTER_MS = 2000,    /* load after /readyz answers 200 again */
+	RECOVERY_LIMIT_S = 5,    /* /readyz 200 at most this long after the start command returned */
 };
 
 #define INDICATOR "KH43-V2045"
@@ -87,9 +90,9 @@ static const char *const kind_names[] = {"POST /listings", "PATCH /listings/{id}
 					 "POST messages", "POST /saved-searches", "PUT indicator value", "GET"};
 
 struct answer {
-	int status;     /* 0: none (no connection, timeout, or the connection closed) */
-	char *body;     /* malloc'd; NULL without an answer */
-	bool replayed;  /* Idempotency-Replayed: true */
+	int status;       /* 0: none (no connection, timeout, or the connection closed) */
+	char *body;       /* malloc'd; NULL without an answer */
+	bool replayed;    /* Idempotency-Replayed: true */
 	bool retry_after; /* a Retry-After header */
 };
 
@@ -104,7 +107,7 @@ struct rec {
 	long if_match;   /* PATCH: the version sent */
 	double at;       /* seconds after the load began */
 	struct answer first, again; /* again: the replay of an Idempotency-Key */
-	/* From a 2xx document (the threads read them to go on). */
+	/* From a 2xx document: read by the thread for a listing (it goes on with them), by the checks for all. */
 	char id[40];
 	long version;
 };
@@ -128,20 +131,96 @@ static bool is_2xx(int status) { return status >= 200 && status <= 299; }
 
 struct cast {
 	int port;
-	struct api_acct admin, seller, members[MEMBERS];
-	char offers[OFFERS][40];  /* published listings of the seller */
-	char deals[MEMBERS][40];  /* each member's deal on offers[0] */
+	struct api_acct admin, members[MEMBERS]; /* member 0 is the seller */
+	char offers[OFFERS][40];                 /* published listings of the seller */
+	char deals[MEMBERS][40];                 /* the deal of member m (from 1) on offers[0]; deals[0] = deals[1] */
 };
 
-static void register_member(struct api_acct *a, const char *who, const struct api_acct *verify_by)
+/* An account signing up in a thread of its own: registration (unless it exists), then login. */
+struct signup {
+	int port;
+	struct api_acct *a;  /* email and password set; user_id, org_id and token filled in */
+	char *registration;  /* the body (malloc'd), NULL for the administrator */
+	char *login;         /* the body (malloc'd) */
+	char why[400];       /* what went wrong; "" when nothing did */
+};
+
+/* POSTs body to path; the document of a `want` answer (json_decref it), else NULL with why filled in. */
+static json_t *post_json(struct signup *s, const char *path, const char *body, int want)
 {
-	api_register(a, who, "Hợp tác xã Thử lỗi", "enterprise", "quang-tri");
-	api_login(a);
-	if (verify_by != NULL) {
-		char path[160];
-		api_org_path(path, sizeof path, a->org_id, "/verify");
-		api_expect_only(200, "POST", path, verify_by->token, "{\"note\":\"Đã kiểm tra\"}");
+	const char *headers[] = {"Content-Type: application/json", NULL};
+	struct it_response r;
+	if (!it_http(s->port, "POST", path, headers, body, strlen(body), &r)) {
+		snprintf(s->why, sizeof s->why, "POST %s: no answer", path);
+		return NULL;
 	}
+	json_t *doc = r.status == want ? json_loads(r.body, 0, NULL) : NULL;
+	if (doc == NULL)
+		snprintf(s->why, sizeof s->why, "POST %s: %d %.300s", path, r.status, r.body);
+	it_response_free(&r);
+	return doc;
+}
+
+static void copy_member(char *out, size_t size, json_t *doc, const char *object, const char *member)
+{
+	const char *v = json_string_value(json_object_get(json_object_get(doc, object), member));
+	snprintf(out, size, "%s", v ? v : "");
+}
+
+static void *sign_up(void *arg)
+{
+	struct signup *s = arg;
+	json_t *doc;
+	if (s->registration != NULL) {
+		if ((doc = post_json(s, "/api/v1/auth/register", s->registration, 201)) == NULL)
+			return NULL;
+		copy_member(s->a->user_id, sizeof s->a->user_id, doc, "user", "id");
+		copy_member(s->a->org_id, sizeof s->a->org_id, doc, "organization", "id");
+		json_decref(doc);
+	}
+	if ((doc = post_json(s, "/api/v1/auth/login", s->login, 200)) == NULL)
+		return NULL;
+	const char *token = json_string_value(json_object_get(doc, "token"));
+	snprintf(s->a->token, sizeof s->a->token, "%s", token ? token : "");
+	copy_member(s->a->user_id, sizeof s->a->user_id, doc, "user", "id");
+	json_decref(doc);
+	return NULL;
+}
+
+/*
+ * The administrator's login and the members' sign-ups, all at once: each
+ * hashes a password or two (about 0.5 s), and the server hashes on as many
+ * threads as it has workers.
+ */
+static void sign_up_all(struct cast *c, char mode)
+{
+	struct signup s[MEMBERS + 1];
+	pthread_t t[MEMBERS + 1];
+	for (int i = 0; i <= MEMBERS; i++) {
+		struct api_acct *a = i == 0 ? &c->admin : &c->members[i - 1];
+		s[i] = (struct signup){.port = c->port, .a = a};
+		if (i == 0) {
+			snprintf(a->email, sizeof a->email, "%s", api_admin_email());
+			snprintf(a->password, sizeof a->password, "%s", api_admin_password());
+		} else {
+			char who[24], org[160];
+			snprintf(who, sizeof who, "wf-%c-member-%d", mode, i - 1);
+			api_make_email(a->email, sizeof a->email, who);
+			snprintf(a->password, sizeof a->password, "Mật khẩu %s 2026", who);
+			snprintf(org, sizeof org, "Hợp tác xã Thử lỗi %s %s", who, api_tag());
+			s[i].registration =
+				api_dump(api_registration(a->email, a->password, "Người thử", org, "enterprise", "quang-tri", NULL));
+		}
+		s[i].login = api_login_body(a->email, a->password);
+		ck_assert_int_eq(pthread_create(&t[i], NULL, sign_up, &s[i]), 0);
+	}
+	for (int i = 0; i <= MEMBERS; i++) {
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+		free(s[i].registration);
+		free(s[i].login);
+	}
+	for (int i = 0; i <= MEMBERS; i++)
+		ck_assert_msg(s[i].why[0] == '\0', "signing up %s: %s", s[i].a->email, s[i].why);
 }
 
 /* A published technology offer of the seller, into id. */
@@ -152,11 +231,11 @@ static void publish_offer(const struct cast *c, int n, char id[40])
 		 "{\"kind\":\"technology_offer\",\"title\":\"Công nghệ sấy lạnh số %d\",\"sector\":\"2.2\","
 		 "\"province\":\"quang-tri\",\"trl\":6}",
 		 n);
-	json_t *doc = api_expect_json(201, "POST", "/api/v1/listings", c->seller.token, body);
+	json_t *doc = api_expect_json(201, "POST", "/api/v1/listings", c->members[0].token, body);
 	snprintf(id, 40, "%s", api_str(doc, "id"));
 	json_decref(doc);
 	snprintf(path, sizeof path, "/api/v1/listings/%s/submit", id);
-	api_expect_only(200, "POST", path, c->seller.token, NULL);
+	api_expect_only(200, "POST", path, c->members[0].token, NULL);
 	snprintf(path, sizeof path, "/api/v1/listings/%s/approve", id);
 	api_expect_only(200, "POST", path, c->admin.token, NULL);
 }
@@ -165,24 +244,20 @@ static void cast_up(struct cast *c, char mode)
 {
 	api_start(NULL);
 	c->port = api_port();
-	api_admin(&c->admin);
-	char who[48];
-	snprintf(who, sizeof who, "wf-%c-seller", mode);
-	register_member(&c->seller, who, &c->admin);
-	for (int m = 0; m < MEMBERS; m++) {
-		snprintf(who, sizeof who, "wf-%c-member-%d", mode, m);
-		register_member(&c->members[m], who, NULL);
-	}
+	sign_up_all(c, mode);
+	char path[160];
+	api_org_path(path, sizeof path, c->members[0].org_id, "/verify");
+	api_expect_only(200, "POST", path, c->admin.token, "{\"note\":\"Đã kiểm tra giấy phép\"}");
 	for (int i = 0; i < OFFERS; i++)
 		publish_offer(c, i, c->offers[i]);
-	for (int m = 0; m < MEMBERS; m++) {
-		char path[160];
-		snprintf(path, sizeof path, "/api/v1/listings/%s/interests", c->offers[0]);
+	snprintf(path, sizeof path, "/api/v1/listings/%s/interests", c->offers[0]);
+	for (int m = 1; m < MEMBERS; m++) {
 		json_t *doc = api_expect_json(201, "POST", path, c->members[m].token,
 					      "{\"message\":\"Chúng tôi muốn trao đổi thêm.\"}");
 		snprintf(c->deals[m], sizeof c->deals[m], "%s", api_str(doc, "id"));
 		json_decref(doc);
 	}
+	snprintf(c->deals[0], sizeof c->deals[0], "%s", c->deals[1]); /* the seller writes as the listing's side */
 }
 
 /* ------------------------------------------------------------ a client thread */
@@ -224,7 +299,6 @@ static struct rec *new_rec(struct worker *w, enum kind k)
 	snprintf(c->marker, sizeof c->marker, "wf%s%c%02dn%04d", w->tag, w->mode, w->n, w->seq++);
 	return c;
 }
-
 
 /* Sends c (method, path, body) with the headers its kind needs, and records the answer in *a. */
 static void perform(int port, const struct rec *c, const char *token, struct answer *a)
@@ -282,7 +356,7 @@ static enum kind next_kind(struct worker *w, double now)
 	static const enum kind rotation[] = {K_CREATE, K_PATCH,   K_MESSAGE, K_READ,  K_PUT,
 					     K_PATCH,  K_INTEREST, K_MESSAGE, K_SAVED, K_READ};
 	enum kind k = rotation[w->seq % (int)(sizeof rotation / sizeof rotation[0])];
-	if (k == K_INTEREST && (w->interests == SLOTS || now < w->next_interest))
+	if (k == K_INTEREST && (w->n % MEMBERS == 0 || w->interests == SLOTS || now < w->next_interest))
 		k = K_MESSAGE;
 	if (k == K_SAVED && (w->saved == SAVED || now < w->next_saved))
 		k = K_PUT;
@@ -356,6 +430,8 @@ static bool compose(struct worker *w, struct rec *c, double now)
 			snprintf(c->path, sizeof c->path, "/api/v1/deals/%s", cast->deals[m]);
 		break;
 	}
+	if (r < 0)
+		c->body = NULL; /* asprintf leaves it undefined */
 	return r >= 0;
 }
 
@@ -389,7 +465,7 @@ static void *load(void *arg)
 		c->at = now;
 		perform(w->cast->port, c, k == K_PUT ? w->cast->admin.token : member_of(w)->token, &c->first);
 		learn(w, c);
-		it_sleep_ms(PAUSE_MS);
+		it_sleep_ms(is_2xx(c->first.status) ? PAUSE_MS : BACKOFF_MS);
 	}
 	return NULL;
 }
@@ -404,11 +480,14 @@ static void *replay(void *arg)
 	return NULL;
 }
 
-static void run_threads(struct worker *w, void *(*fn)(void *))
+static void start_threads(pthread_t t[THREADS], struct worker *w, void *(*fn)(void *))
 {
-	pthread_t t[THREADS];
 	for (int i = 0; i < THREADS; i++)
 		ck_assert_int_eq(pthread_create(&t[i], NULL, fn, &w[i]), 0);
+}
+
+static void join_threads(pthread_t t[THREADS])
+{
 	for (int i = 0; i < THREADS; i++)
 		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
 }
@@ -472,16 +551,7 @@ static void note(struct tally *t, int *counter, char *msg)
 	api_note_failure(&t->failures, msg);
 }
 
-/* "<marker> POST interests /api/v1/listings/.../interests (thread 3, sent 2.41 s into the load)" (free it). */
-static char *describe(const struct worker *w, const struct rec *c)
-{
-	char *s;
-	if (asprintf(&s, "%s %s %s (thread %d, sent %.2f s into the load)", c->marker, kind_names[c->kind], c->path,
-		     w->n, c->at) < 0)
-		ck_abort_msg("out of memory");
-	return s;
-}
-
+/* printf into a malloc'd string (free it). */
 static char *fmt(const char *format, ...) __attribute__((format(printf, 1, 2)));
 static char *fmt(const char *format, ...)
 {
@@ -492,6 +562,13 @@ static char *fmt(const char *format, ...)
 	va_end(ap);
 	ck_assert_msg(n >= 0, "out of memory");
 	return s;
+}
+
+/* "<marker> POST interests /api/v1/listings/.../interests (thread 3, sent 2.41 s into the load)" (free it). */
+static char *describe(const struct worker *w, const struct rec *c)
+{
+	return fmt("%s %s %s (thread %d, sent %.2f s into the load)", c->marker, kind_names[c->kind], c->path, w->n,
+		   c->at);
 }
 
 /* The answers themselves: 2xx, 503 with Retry-After, or none; counts them. */
@@ -882,8 +959,7 @@ static void write_through_fault(const char *name, char mode, const char *stop_cm
 		snprintf(w[i].tag, sizeof w[i].tag, "%s", api_tag());
 	}
 	pthread_t threads[THREADS];
-	for (int i = 0; i < THREADS; i++)
-		ck_assert_int_eq(pthread_create(&threads[i], NULL, load, &w[i]), 0);
+	start_threads(threads, w, load);
 
 	it_sleep_ms(LOAD_BEFORE_MS);
 	control("MARKETPLACE_TEST_PG_STOP", stop_cmd);
@@ -897,14 +973,15 @@ static void write_through_fault(const char *name, char mode, const char *stop_cm
 	double recovered = it_now() - up, recovered_at = it_now() - t0;
 	it_sleep_ms(LOAD_AFTER_MS);
 	atomic_store(&stop, true);
-	for (int i = 0; i < THREADS; i++)
-		ck_assert_int_eq(pthread_join(threads[i], NULL), 0);
+	join_threads(threads);
 	double loaded = it_now() - t0;
 	for (int i = 0; i < THREADS; i++)
 		ck_assert_msg(!w[i].out_of_memory, "thread %d ran out of memory", i);
 	ck_assert_msg(status == 200, "/readyz still %d %.1f s after PostgreSQL was started again", status, recovered);
 
-	run_threads(w, replay);
+	double replays_began = it_now();
+	start_threads(threads, w, replay);
+	join_threads(threads);
 
 	pg = it_pg_connect(it_db_url());
 	keep_run_audit(pg, audit_since);
@@ -922,6 +999,7 @@ static void write_through_fault(const char *name, char mode, const char *stop_cm
 	check_replays(&t, pg, w, &committed);
 	check_served_after(&t, w, recovered_at);
 	PQfinish(pg);
+	double checked = it_now() - replays_began;
 
 	printf("write_faults[%s]: sent %d, 2xx %d, 503 %d, no answer %d, other %d, lost %d, replayed %d ok,"
 	       " recovered in %.1f s\n",
@@ -929,8 +1007,9 @@ static void write_through_fault(const char *name, char mode, const char *stop_cm
 	fflush(stdout);
 	fprintf(stderr,
 		"write_faults[%s]: %d threads; set up in %.1f s; PostgreSQL down %.2f s into the load, /readyz 200"
-		" again at %.2f s; load %.1f s; %d writes took effect without a 2xx; half done %d; %.1f s in all\n",
-		name, THREADS, set_up, down, recovered_at, loaded, committed, t.half, it_now() - began);
+		" again at %.2f s; load %.1f s; replays and checks %.1f s; %d writes took effect without a 2xx;"
+		" half done %d; %.1f s in all\n",
+		name, THREADS, set_up, down, recovered_at, loaded, checked, committed, t.half, it_now() - began);
 
 	ck_assert_msg(t.failures.len == 0, "write_faults[%s]: %s", name, t.failures.s);
 	free(t.failures.s);
