@@ -41,9 +41,10 @@
  * member keeps 50 saved searches at most: a thread makes SAVED.
  *
  * Threads.  The clients are pthreads of the test's child process.  They use
- * only it_http() and jansson, never ck_* or api_* (which would abort from
- * the wrong thread), record what they sent and got, and the test's own
- * thread checks everything after joining them.  Each request goes on a
+ * only it_http() and jansson, and call no ck_* or api_* function themselves
+ * (a failure there would end the test from the wrong thread): they record
+ * what they sent and got, and the test's own thread checks everything after
+ * joining them.  Each request goes on a
  * connection of its own ("Connection: close"), so that "no answer" can
  * only mean that the server did not answer it.
  *
