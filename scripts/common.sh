@@ -92,11 +92,12 @@ pg_start() {
 	pg_url "$data" "$port" "$PG_OWNER"
 }
 
+# pg_stop DATADIR [MODE]: pg_ctl's shutdown mode, fast unless given.
 pg_stop() {
-	local data
+	local data mode=${2:-fast}
 	data=$(realpath -m "$1")
 	[ -s "$data/postmaster.pid" ] || return 0
-	as_pg_user "$(pg_bindir)/pg_ctl" -D "$data" -m fast -w stop >/dev/null || true
+	as_pg_user "$(pg_bindir)/pg_ctl" -D "$data" -m "$mode" -w stop >/dev/null || true
 }
 
 # A data directory the cluster's user can reach: under the project when the
