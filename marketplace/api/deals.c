@@ -40,7 +40,8 @@ const struct db_stmt deals_statements[] = {
 
 	[DEALS_GET] = {"deals_get", "SELECT deal_json(d, $2::uuid, $3::bool)::text, d.version" DEAL_SEEN, 3, false},
 
-	[DEALS_VISIBLE] = {"deals_visible", "SELECT 1" DEAL_SEEN, 3, false},
+	/* Whether the listing side's people may be named to the caller (migration 0013). */
+	[DEALS_VISIBLE] = {"deals_visible", "SELECT deal_listing_side_named(d, $2::uuid, $3::bool)" DEAL_SEEN, 3, false},
 
 	[DEALS_TRANSITION] = {"deals_transition",
 	"SELECT * FROM deal_transition($1::uuid, $2, $3, $4, $5::bigint, $6, $7::uuid, $8::uuid, $9::bool, $10::int, $11)",
@@ -48,22 +49,24 @@ const struct db_stmt deals_statements[] = {
 
 	[DEALS_VERIFY] = {"deals_verify", "SELECT * FROM deal_verify($1::uuid, $2, $3::uuid, $4::int, $5)", 5, false},
 
-	/* Oldest first: $1 the deal, $2 and $3 the cursor's keys, $4 the row count. */
+	/* Oldest first: $1 the deal, $2 and $3 the cursor's keys, $4 whether the
+	 * listing side's people are named, $5 the row count. */
 	[DEALS_MESSAGES] = {"deals_messages",
-	"SELECT to_char(m.created_at AT TIME ZONE 'UTC', " UTC_MICROS "), m.id, deal_message_json(m)::text"
+	"SELECT to_char(m.created_at AT TIME ZONE 'UTC', " UTC_MICROS "), m.id, deal_message_json(m, $4::bool)::text"
 	" FROM deal_messages m WHERE m.deal_id = $1::uuid"
 	"  AND ($2::timestamptz IS NULL OR (m.created_at, m.id) > ($2::timestamptz, $3::uuid))"
-	" ORDER BY m.created_at, m.id LIMIT $4::int",
-	4, false},
+	" ORDER BY m.created_at, m.id LIMIT $5::int",
+	5, false},
 
 	[DEALS_MESSAGE_POST] = {"deals_message_post",
 	"SELECT * FROM deal_message_create($1::uuid, $2, $3::uuid, $4::uuid, $5::bool)", 5, false},
 
-	/* Oldest first: $1 the deal, $2 the last event shown, $3 the row count. */
+	/* Oldest first: $1 the deal, $2 the last event shown, $3 whether the
+	 * listing side's people are named, $4 the row count. */
 	[DEALS_EVENTS] = {"deals_events",
-	"SELECT e.id, deal_event_json(e)::text FROM deal_events e"
-	" WHERE e.deal_id = $1::uuid AND ($2::bigint IS NULL OR e.id > $2::bigint) ORDER BY e.id LIMIT $3::int",
-	3, false},
+	"SELECT e.id, deal_event_json(e, $3::bool)::text FROM deal_events e"
+	" WHERE e.deal_id = $1::uuid AND ($2::bigint IS NULL OR e.id > $2::bigint) ORDER BY e.id LIMIT $4::int",
+	4, false},
 
 	/*
 	 * $1/$2 the listing (id or ref), $3 and $4 who is looking.  No row:
@@ -298,8 +301,11 @@ static void on_deal_seen(const struct db_result *result, void *arg)
 	} else if (PQntuples(result->res) == 0) {
 		problem_reply(p->r, 404, not_visible);
 	} else {
-		const char *params[4] = {p->id, p->has_keys ? p->keys[0] : NULL,
-					 p->has_keys && p->nkeys > 1 ? p->keys[1] : NULL};
+		/* (deal, the cursor's keys, named, row count): respond_page_query fills in the last. */
+		const char *params[5] = {p->id};
+		for (int i = 0; i < p->nkeys; i++)
+			params[1 + i] = p->has_keys ? p->keys[i] : NULL;
+		params[1 + p->nkeys] = PQgetvalue(result->res, 0, 0);
 		respond_page_query(p->r, request_db_read(p->r), p->stmt, params, p->limit);
 	}
 	free(p);

@@ -75,6 +75,7 @@ struct world {
 	struct api_acct admin, owner, member, other, pre, post;
 	char secret[64];     /* in the shared listing's confidential text */
 	char org_marker[64]; /* in the owning organisation's name */
+	char person_marker[64]; /* in its owner's display name */
 	char word[64];       /* in the shared listing's title and keywords, and the demand's */
 	struct listing shared;  /* the owner's anonymous, confidential, published technology offer */
 	struct listing demand;  /* party_pre's published demand that complements it */
@@ -227,11 +228,18 @@ static void world_build(struct world *w)
 	char name[200];
 	api_marker(w->secret, sizeof w->secret, "bimat");
 	api_marker(w->org_marker, sizeof w->org_marker, "tochuc");
+	api_marker(w->person_marker, sizeof w->person_marker, "nguoi");
 	api_marker(w->word, sizeof w->word, "tukhoa");
 
 	api_admin(&w->admin);
 	snprintf(name, sizeof name, "Viện Công nghệ Sau thu hoạch %s", w->org_marker);
 	party(w, &w->owner, "chu", name, "research_institute", true);
+	/* The owner's own name would name the organisation as surely as the organisation's. */
+	char person[120];
+	snprintf(person, sizeof person, "Trần Thị %s", w->person_marker);
+	ck_assert_int_eq(api_sql_exec(w->pg, "UPDATE users SET display_name = $1 WHERE id = $2::uuid", person,
+				      w->owner.user_id),
+			 1);
 	party(w, &w->other, "khac", "Công ty TNHH Cơ khí Đông Hà", "enterprise", true);
 	party(w, &w->pre, "truoc", "Công ty Chế biến Nông sản Cam Lộ", "enterprise", true);
 	party(w, &w->post, "sau", "Hợp tác xã Nông nghiệp Hải Lăng", "enterprise", true);
@@ -805,9 +813,10 @@ static size_t call_cells(struct world *w, const struct table *t, struct api_fail
 
 /* ------------------------------------------------------------ leaks */
 
-/* What must not show: the confidential marker, the owner's name marker, and (where asked) its id. */
+/* What must not show: the confidential marker, the owner's name marker, its owner's
+ * display name marker (NULL: not looked for) and (where asked) its id. */
 struct secrets {
-	const char *text, *name, *org_id;
+	const char *text, *name, *org_id, *person;
 };
 
 /* Notes a failure when body shows one of the secrets (the owner's id only when check_id). */
@@ -817,6 +826,7 @@ static void note_leak(struct api_failures *f, const char *body, const struct sec
 	const char *shown = strstr(body, s->text) != NULL ? "the confidential text"
 			    : strstr(body, s->name) != NULL ? "the anonymous owner's name"
 			    : check_id && strstr(body, s->org_id) != NULL ? "the anonymous owner's id"
+			    : s->person != NULL && strstr(body, s->person) != NULL ? "the name of the anonymous owner's person"
 									   : NULL;
 	if (shown != NULL) {
 		char *msg = NULL;
@@ -935,7 +945,7 @@ static void check_leaks(const struct world *w, struct api_failures *f)
 	static const enum caller entitled[] = {MEMBER, OWNER, PARTY_POST, ADMIN};
 	char name[240], path[400];
 	snprintf(name, sizeof name, "Viện Công nghệ Sau thu hoạch %s %s", w->org_marker, api_tag());
-	const struct secrets s = {w->secret, w->org_marker, w->owner.org_id};
+	const struct secrets s = {w->secret, w->org_marker, w->owner.org_id, w->person_marker};
 	char feed_from[512] = ""; /* the first caller reads the whole changes feed, the others its tail */
 	wait_saved_search_notice(w);
 
@@ -994,7 +1004,7 @@ static void check_leaks(const struct world *w, struct api_failures *f)
 	free(body);
 
 	/* The administrator's report carries no confidential text, as JSON or CSV. */
-	const struct secrets text_only = {w->secret, w->secret, NULL};
+	const struct secrets text_only = {w->secret, w->secret, NULL, NULL};
 	body = get_body("/api/v1/reports/summary", w->admin.token);
 	note_leak(f, body, &text_only, false, "admin", "the report summary");
 	free(body);
@@ -1010,6 +1020,16 @@ static void check_leaks(const struct world *w, struct api_failures *f)
 	body = get_body(path, w->post.token);
 	if (!lists(body, w->org_marker))
 		note_for(f, PARTY_POST, "the negotiating deal does not name the listing's owner");
+	free(body);
+	snprintf(path, sizeof path, DEALS "/%s/events", w->deal_post);
+	body = get_body(path, w->post.token);
+	if (!lists(body, w->person_marker))
+		note_for(f, PARTY_POST, "the negotiating deal's events do not name who on the listing side acted");
+	free(body);
+	snprintf(path, sizeof path, DEALS "/%s/messages", w->deal_pre);
+	body = get_body(path, w->owner.token);
+	if (!lists(body, w->person_marker))
+		note_for(f, OWNER, "the owner's own messages do not carry the owner's name");
 	free(body);
 }
 
