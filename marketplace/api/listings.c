@@ -161,7 +161,7 @@ static const struct field_rule equipment_fields[] = {
 /* Prices up to a million billion VND: far above any deal, far below int64. */
 #define PRICE_MAX 1000000000000000UL
 
-static const struct field_rule listing_fields[] = {
+const struct field_rule listing_fields[] = {
 	{.name = "kind", .flags = FIELD_REQUIRED, .choices = kinds},
 	{.name = "title", .flags = FIELD_REQUIRED, .min = 3, .max = 200},
 	{.name = "summary", .flags = FIELD_NULLABLE, .min = 1, .max = 500},

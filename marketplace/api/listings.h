@@ -43,6 +43,9 @@ extern const char *const listing_filter_names[];
 typedef const char *(*listing_filter_get)(const void *source, const char *name);
 json_t *listing_filters(listing_filter_get get, const void *source, const char **error);
 
+/* The fields of a listing, shared by its create and its patch (listing_validate). */
+extern const struct field_rule listing_fields[];
+
 /*
  * The valid members of a listing body, as listings_create (FIELDS_CREATE:
  * the whole document) and listings_update (FIELDS_UPDATE: a patch, which
