@@ -379,6 +379,23 @@ void fuzz_check_unknown(const struct validation *v, size_t unknown)
 	FUZZ_CHECK(n == unknown);
 }
 
+json_t *fuzz_validate_body(json_t *body, const struct field_rule *rules)
+{
+	struct validation v;
+	validate_init(&v);
+	json_t *values = validate_fields(&v, body, rules, FIELDS_CREATE);
+	fuzz_check_unknown(&v, fuzz_check_fields(&v, body, values, rules, FIELDS_CREATE, ""));
+	fuzz_check_refusal(&v);
+	bool ok = validate_ok(&v);
+	validate_free(&v);
+	if (!ok) {
+		json_decref(values);
+		return NULL;
+	}
+	fuzz_check_serialises(values);
+	return values;
+}
+
 json_t *fuzz_body_json(const uint8_t *data, size_t size)
 {
 	json_error_t error;

@@ -84,6 +84,14 @@ size_t fuzz_check_fields(const struct validation *v, json_t *body, json_t *value
 			 const struct field_rule *rules, enum field_mode mode, const char *prefix);
 void fuzz_check_unknown(const struct validation *v, size_t unknown);
 
+/*
+ * What deals.c's handlers do with a body, validate_fields(rules,
+ * FIELDS_CREATE), judged by fuzz_check_fields and fuzz_check_refusal: the
+ * accepted values (caller owns, serialising as valid JSON), or NULL when
+ * refused.
+ */
+json_t *fuzz_validate_body(json_t *body, const struct field_rule *rules);
+
 /* Whether v has an error for this field (its full name). */
 bool fuzz_has_error(const struct validation *v, const char *field);
 
