@@ -93,7 +93,7 @@ const struct db_stmt deals_statements[] = {
 	{0},
 };
 
-static const char *const states[] = {"proposed", "negotiating", "agreed", "contracted", "completed", "declined",
+const char *const deal_states[] = {"proposed", "negotiating", "agreed", "contracted", "completed", "declined",
 				     "withdrawn", "lapsed", "disputed", "cancelled", NULL};
 
 /* Values up to a million billion VND, as listing prices. */
@@ -158,13 +158,14 @@ static json_t *valid_body(struct request *r, const struct field_rule *rules)
 	return values;
 }
 
+const struct field_rule deal_interest_fields[] = {
+	{.name = "message", .flags = FIELD_REQUIRED, .min = 1, .max = 5000},
+	{.name = "proposed_value_vnd", .flags = FIELD_NULLABLE, .max = VALUE_MAX, .type = FIELD_INTEGER},
+	{0},
+};
+
 void deals_interest(struct request *r)
 {
-	static const struct field_rule fields[] = {
-		{.name = "message", .flags = FIELD_REQUIRED, .min = 1, .max = 5000},
-		{.name = "proposed_value_vnd", .flags = FIELD_NULLABLE, .max = VALUE_MAX, .type = FIELD_INTEGER},
-		{0},
-	};
 	const char *id, *ref;
 	char ref_buf[32], value[24];
 	if (request_org(r) == NULL) {
@@ -172,7 +173,7 @@ void deals_interest(struct request *r)
 		return;
 	}
 	json_t *values;
-	if (!listings_key(r, &id, &ref, ref_buf) || (values = valid_body(r, fields)) == NULL)
+	if (!listings_key(r, &id, &ref, ref_buf) || (values = valid_body(r, deal_interest_fields)) == NULL)
 		return;
 	const char *params[7] = {id, ref, text_member(values, "message"), integer_member(values, "proposed_value_vnd", value),
 				 r->who.user_id, request_org(r), request_id(r)};
@@ -188,7 +189,7 @@ void deals_list(struct request *r)
 		return;
 	const char *state = query_get(&q, "state"), *role = query_get(&q, "role"), *time, *last_id;
 	bool known_state = state == NULL;
-	for (const char *const *s = states; !known_state && *s != NULL; s++)
+	for (const char *const *s = deal_states; !known_state && *s != NULL; s++)
 		known_state = strcmp(*s, state) == 0;
 	if (!known_state)
 		problem_reply(r, 400, "state is not a deal state (proposed, negotiating, agreed, contracted, completed, "
@@ -221,21 +222,23 @@ void deals_get(struct request *r)
 	db_query(request_db(r), &deals_statements[DEALS_GET], params, on_deal, r);
 }
 
+const struct field_rule deal_transition_fields[] = {
+	{.name = "to", .flags = FIELD_REQUIRED, .choices = deal_states},
+	{.name = "reason", .flags = FIELD_NULLABLE, .min = 1, .max = 2000},
+	{.name = "note", .flags = FIELD_NULLABLE, .min = 1, .max = 2000},
+	{.name = "value_vnd", .flags = FIELD_NULLABLE, .max = VALUE_MAX, .type = FIELD_INTEGER},
+	{.name = "contract_ref", .flags = FIELD_NULLABLE, .min = 1, .max = 100},
+	{0},
+};
+
 void deals_transition(struct request *r)
 {
-	static const struct field_rule fields[] = {
-		{.name = "to", .flags = FIELD_REQUIRED, .choices = states},
-		{.name = "reason", .flags = FIELD_NULLABLE, .min = 1, .max = 2000},
-		{.name = "note", .flags = FIELD_NULLABLE, .min = 1, .max = 2000},
-		{.name = "value_vnd", .flags = FIELD_NULLABLE, .max = VALUE_MAX, .type = FIELD_INTEGER},
-		{.name = "contract_ref", .flags = FIELD_NULLABLE, .min = 1, .max = 100},
-		{0},
-	};
 	const char *id, *version;
 	char version_text[16], value[24];
 	json_t *values;
 	if (!input_uuid_param(r, "id", not_visible, &id) ||
-	    !input_if_match(r, if_match_stale, version_text, &version) || (values = valid_body(r, fields)) == NULL)
+	    !input_if_match(r, if_match_stale, version_text, &version) ||
+	    (values = valid_body(r, deal_transition_fields)) == NULL)
 		return;
 	const char *params[11] = {id, text_member(values, "to"), text_member(values, "reason"),
 				  text_member(values, "note"), integer_member(values, "value_vnd", value),
@@ -264,13 +267,14 @@ void deals_verify(struct request *r)
 	json_decref(values);
 }
 
+const struct field_rule deal_message_fields[] = {{.name = "body", .flags = FIELD_REQUIRED, .min = 1, .max = 5000},
+						 {0}};
+
 void deals_message_post(struct request *r)
 {
-	static const struct field_rule fields[] = {{.name = "body", .flags = FIELD_REQUIRED, .min = 1, .max = 5000},
-						   {0}};
 	const char *id;
 	json_t *values;
-	if (!input_uuid_param(r, "id", not_visible, &id) || (values = valid_body(r, fields)) == NULL)
+	if (!input_uuid_param(r, "id", not_visible, &id) || (values = valid_body(r, deal_message_fields)) == NULL)
 		return;
 	const char *params[5] = {id, text_member(values, "body"), r->who.user_id, request_org(r), request_admin(r)};
 	write_run(r, &message_write, params);

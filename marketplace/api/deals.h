@@ -11,6 +11,7 @@
 #define MARKETPLACE_DEALS_H
 
 #include "db.h"
+#include "validate.h"
 
 struct request;
 
@@ -25,6 +26,19 @@ void deals_verify(struct request *r);
 void deals_messages(struct request *r);
 void deals_message_post(struct request *r);
 void deals_events(struct request *r);
+
+/* A deal's states (migration 0008), NULL-terminated. */
+extern const char *const deal_states[];
+
+/*
+ * The bodies' field rules, which the handlers apply with validate_fields
+ * (FIELDS_CREATE) and nothing else: an interest (POST
+ * /listings/{id}/interests), a transition (POST /deals/{id}/transitions)
+ * and a message (POST /deals/{id}/messages).
+ */
+extern const struct field_rule deal_interest_fields[];
+extern const struct field_rule deal_transition_fields[];
+extern const struct field_rule deal_message_fields[];
 
 enum {
 	DEALS_CREATE,

@@ -99,7 +99,8 @@ static void check_value(struct validation *v, const struct reference_indicator *
 		validate_error(v, "value", "must be a text (the assessment)");
 }
 
-void indicators_set_value(struct request *r)
+json_t *indicator_value_validate(struct validation *v, const struct reference_indicator *indicator,
+				 const char *year, json_t *body)
 {
 	static const struct field_rule fields[] = {
 		{.name = "value", .flags = FIELD_NULLABLE, .min = 1, .max = 2000, .type = FIELD_SCALAR},
@@ -107,6 +108,20 @@ void indicators_set_value(struct request *r)
 		{.name = "note", .flags = FIELD_NULLABLE, .min = 1, .max = 2000},
 		{0},
 	};
+	json_t *values = validate_fields(v, body, fields, FIELDS_CREATE);
+	int y = year != NULL && strlen(year) == 4 && strspn(year, "0123456789") == 4 ? atoi(year) : 0;
+	char message[96];
+	snprintf(message, sizeof message, "must be a year of the indicator's period, %d to %d", indicator->year_from,
+		 indicator->year_to);
+	if (y < indicator->year_from || y > indicator->year_to)
+		validate_error(v, "year", message);
+	json_t *sent_value = json_object_get(body, "value"), *sent_base = json_object_get(body, "base");
+	check_value(v, indicator, json_is_null(sent_value) ? NULL : sent_value, json_is_null(sent_base) ? NULL : sent_base);
+	return values;
+}
+
+void indicators_set_value(struct request *r)
+{
 	const char *code = indicator_code(r), *year = route_param(&r->params, "year");
 	struct reference_indicator found;
 	const struct reference_indicator *indicator = code != NULL && reference_indicator(code, &found) ? &found : NULL;
@@ -125,16 +140,8 @@ void indicators_set_value(struct request *r)
 		return;
 	struct validation v;
 	validate_init(&v);
-	json_t *values = validate_fields(&v, body, fields, FIELDS_CREATE);
-	int y = year != NULL && strlen(year) == 4 && strspn(year, "0123456789") == 4 ? atoi(year) : 0;
-	char message[96];
-	snprintf(message, sizeof message, "must be a year of the indicator's period, %d to %d", indicator->year_from,
-		 indicator->year_to);
-	if (y < indicator->year_from || y > indicator->year_to)
-		validate_error(&v, "year", message);
+	json_t *values = indicator_value_validate(&v, indicator, year, body);
 	json_t *value = json_object_get(values, "value"), *base = json_object_get(values, "base");
-	json_t *sent_value = json_object_get(body, "value"), *sent_base = json_object_get(body, "base");
-	check_value(&v, indicator, json_is_null(sent_value) ? NULL : sent_value, json_is_null(sent_base) ? NULL : sent_base);
 	char *value_text = value != NULL ? json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
 	char base_text[24];
 	if (base != NULL)

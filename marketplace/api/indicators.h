@@ -9,7 +9,11 @@
 #ifndef MARKETPLACE_INDICATORS_H
 #define MARKETPLACE_INDICATORS_H
 
+#include <jansson.h>
+
 #include "db.h"
+#include "reference.h"
+#include "validate.h"
 
 struct request;
 
@@ -19,6 +23,15 @@ void indicators_get(struct request *r);
 void indicators_set_value(struct request *r);
 /* GET /plan/tasks */
 void indicators_plan_tasks(struct request *r);
+
+/*
+ * The body of PUT /indicators/{code}/values/{year} for this (settable)
+ * indicator and the route's year (NULL when absent), checked against what
+ * the indicator measures; every error into v.  Returns a new object
+ * (caller owns) of the members that passed.
+ */
+json_t *indicator_value_validate(struct validation *v, const struct reference_indicator *indicator,
+				 const char *year, json_t *body);
 
 enum { INDICATORS_LIST, INDICATORS_GET, INDICATORS_SET_VALUE, INDICATORS_PLAN_TASKS };
 extern const struct db_stmt indicators_statements[];

@@ -161,7 +161,7 @@ static const struct field_rule equipment_fields[] = {
 /* Prices up to a million billion VND: far above any deal, far below int64. */
 #define PRICE_MAX 1000000000000000UL
 
-static const struct field_rule listing_fields[] = {
+const struct field_rule listing_fields[] = {
 	{.name = "kind", .flags = FIELD_REQUIRED, .choices = kinds},
 	{.name = "title", .flags = FIELD_REQUIRED, .min = 3, .max = 200},
 	{.name = "summary", .flags = FIELD_NULLABLE, .min = 1, .max = 500},
@@ -236,6 +236,16 @@ static void check_listing(struct validation *v, json_t *body, json_t *values, co
 	}
 }
 
+json_t *listing_validate(struct validation *v, json_t *body, enum field_mode mode)
+{
+	json_t *values = validate_fields(v, body, listing_fields, mode);
+	if (mode == FIELDS_UPDATE && json_object_get(body, "kind") != NULL)
+		validate_error(v, "kind", "cannot be changed; create a listing of the other kind");
+	check_listing(v, body, values,
+		      mode == FIELDS_CREATE ? json_string_value(json_object_get(values, "kind")) : NULL);
+	return values;
+}
+
 /* ---------------------------------------------------------------- writes */
 
 static const char not_visible[] = "No such listing, or it is not visible to you.";
@@ -306,8 +316,7 @@ void listings_create(struct request *r)
 		return;
 	struct validation v;
 	validate_init(&v);
-	json_t *values = validate_fields(&v, body, listing_fields, FIELDS_CREATE);
-	check_listing(&v, body, values, json_string_value(json_object_get(values, "kind")));
+	json_t *values = listing_validate(&v, body, FIELDS_CREATE);
 	char *doc = validate_ok(&v) ? json_dumps(values, JSON_COMPACT) : NULL;
 	if (validate_passed(&v, r)) {
 		const char *params[4] = {doc, r->who.user_id, r->who.organization_id, request_id(r)};
@@ -331,10 +340,7 @@ void listings_update(struct request *r)
 		return;
 	struct validation v;
 	validate_init(&v);
-	json_t *patch = validate_fields(&v, body, listing_fields, FIELDS_UPDATE);
-	if (json_object_get(body, "kind") != NULL)
-		validate_error(&v, "kind", "cannot be changed; create a listing of the other kind");
-	check_listing(&v, body, patch, NULL);
+	json_t *patch = listing_validate(&v, body, FIELDS_UPDATE);
 	char *patch_text = validate_ok(&v) ? json_dumps(patch, JSON_COMPACT) : NULL;
 	if (validate_passed(&v, r)) {
 		const char *params[8] = {id, ref, patch_text, r->who.user_id, request_org(r),
@@ -460,6 +466,20 @@ json_t *listing_filters(listing_filter_get get, const void *source, const char *
 
 static const char *query_value(const void *q, const char *name) { return query_get(q, name); }
 
+bool listing_cursor_keys(char *cursor, char letter, char **key, char **last_id, bool *fuzzy)
+{
+	char *first = strchr(cursor, '|');
+	char *second = first != NULL ? strchr(first + 1, '|') : NULL;
+	bool upper = cursor[0] == toupper((unsigned char)letter);
+	if (second == NULL || (cursor[0] != letter && !upper) || first != cursor + 1 || !valid_uuid(second + 1))
+		return false;
+	*first = *second = '\0';
+	*key = first + 1;
+	*last_id = second + 1;
+	*fuzzy = upper;
+	return true;
+}
+
 /* Which statuses a caller's list shows, as a PostgreSQL array; NULL after replying 401/403. */
 static const char *statuses_shown(struct request *r, const char *status, bool mine, char *buf, size_t size)
 {
@@ -579,18 +599,9 @@ void listings_list(struct request *r)
 	bool mine, fuzzy = false;
 	const char *error = list_options(&q, &sort, &mine);
 	json_t *filters = error == NULL ? listing_filters(query_value, &q, &error) : NULL;
-	/* The cursor: "<sort letter>|<key>|<id>", written by this statement. */
 	char *key = NULL, *last_id = NULL;
-	if (error == NULL && q.cursor[0]) {
-		key = strchr(q.cursor, '|');
-		last_id = key != NULL ? strchr(key + 1, '|') : NULL;
-		fuzzy = q.cursor[0] == toupper((unsigned char)sort_letters[sort]);
-		if (last_id == NULL || (q.cursor[0] != sort_letters[sort] && !fuzzy) || key != q.cursor + 1 ||
-		    !valid_uuid(last_id + 1))
-			error = "cursor belongs to another listing order or filter; start again without it.";
-		else
-			*key++ = *last_id++ = '\0';
-	}
+	if (error == NULL && q.cursor[0] && !listing_cursor_keys(q.cursor, sort_letters[sort], &key, &last_id, &fuzzy))
+		error = "cursor belongs to another listing order or filter; start again without it.";
 	if (error == NULL && fuzzy && json_object_set_new(filters, "fuzzy", json_string("true")) != 0)
 		error = "out of memory";
 	char *filters_text = filters != NULL ? json_dumps(filters, JSON_COMPACT) : NULL;
@@ -673,6 +684,11 @@ static void on_changes(const struct db_result *result, void *arg)
 	free(c);
 }
 
+bool listing_changes_position(const char *cursor, char seq[24])
+{
+	return cursor_decode(cursor, seq, 24) && strspn(seq, "0123456789") == strlen(seq);
+}
+
 void listings_changes(struct request *r)
 {
 	static const char *const allowed[] = {"since", NULL};
@@ -683,8 +699,7 @@ void listings_changes(struct request *r)
 	const char *since = query_get(&q, "since");
 	if (c == NULL) {
 		problem_reply(r, 503, "Out of memory.");
-	} else if (since != NULL && (!cursor_decode(since, c->since, sizeof c->since) ||
-				     strspn(c->since, "0123456789") != strlen(c->since))) {
+	} else if (since != NULL && !listing_changes_position(since, c->since)) {
 		problem_reply(r, 400, "since must be a cursor this feed handed out (next_cursor or last_cursor).");
 		free(c);
 	} else {

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "db.h"
+#include "validate.h"
 
 struct request;
 
@@ -41,6 +42,30 @@ extern const char *const listing_filter_names[];
  */
 typedef const char *(*listing_filter_get)(const void *source, const char *name);
 json_t *listing_filters(listing_filter_get get, const void *source, const char **error);
+
+/* The fields of a listing, shared by its create and its patch (listing_validate). */
+extern const struct field_rule listing_fields[];
+
+/*
+ * The valid members of a listing body, as listings_create (FIELDS_CREATE:
+ * the whole document) and listings_update (FIELDS_UPDATE: a patch, which
+ * may not name the kind) check it: the field rules, then the rules across
+ * fields and the reference codes (reference.h's snapshot).  Every error
+ * goes into v; returns a new object (caller owns) of the members that
+ * passed, with a patch's removals as nulls.
+ */
+json_t *listing_validate(struct validation *v, json_t *body, enum field_mode mode);
+
+/*
+ * The keys of a decoded GET /listings cursor, "<letter>|<key>|<id>", split
+ * in place: letter is the sort's ('n', 'p', 'r'), in capitals for a fuzzy
+ * search (*fuzzy).  *key and *last_id point into cursor.  False, cursor
+ * untouched, when it is not a cursor of that sort.
+ */
+bool listing_cursor_keys(char *cursor, char letter, char **key, char **last_id, bool *fuzzy);
+
+/* The changes feed's position (a sequence number, digits) of a since= cursor into seq; false when it is none. */
+bool listing_changes_position(const char *cursor, char seq[24]);
 
 enum {
 	LISTINGS_CREATE,

@@ -207,6 +207,19 @@ bool reference_load(const char *conninfo, char *err, size_t err_size)
 	return ok;
 }
 
+bool reference_install(const PGresult *const results[])
+{
+	struct snapshot *s = snapshot_new();
+	bool ok = s != NULL;
+	for (int i = 0; ok && reference_statements[i].name != NULL; i++)
+		ok = snapshot_add(s, i, results[i]);
+	if (ok)
+		snapshot_publish(s);
+	else
+		snapshot_release(s);
+	return ok;
+}
+
 /*
  * A reload on worker 0's loop: the statements one after another into a new
  * snapshot, published when all succeeded.  A change announced meanwhile

@@ -29,6 +29,16 @@ void reference_sectors(struct request *r);
  */
 bool reference_load(const char *conninfo, char *err, size_t err_size);
 
+/*
+ * Publishes a snapshot made of results (borrowed), one per statement of
+ * reference_statements in its order and of its columns, as reference_load
+ * does from the database: for the fuzz targets, which have none and build
+ * their results with libpq's PQmakeEmptyPGresult and PQsetvalue.  False,
+ * and the snapshot unchanged, when a result is not what its statement
+ * returns.
+ */
+bool reference_install(const PGresult *const results[]);
+
 /* The http_app's on_change: reloads on 'reference' or payload NULL; other payloads are not ours. */
 void reference_changed(struct db_pool *pool, const char *payload);
 

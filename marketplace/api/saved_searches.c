@@ -84,7 +84,7 @@ static json_t *filters_as_text(struct validation *v, json_t *filters)
 	return text;
 }
 
-void saved_searches_create(struct request *r)
+json_t *saved_search_validate(struct validation *v, json_t *body, json_t **filters)
 {
 	static const struct field_rule fields[] = {
 		{.name = "name", .flags = FIELD_REQUIRED, .min = 1, .max = 100},
@@ -92,19 +92,26 @@ void saved_searches_create(struct request *r)
 		{.name = "filters", .flags = FIELD_REQUIRED, .type = FIELD_OBJECT},
 		{0},
 	};
-	json_t *body;
+	json_t *values = validate_fields(v, body, fields, FIELDS_CREATE);
+	json_t *sent = json_object_get(values, "filters");
+	json_t *text = sent != NULL ? filters_as_text(v, sent) : NULL;
+	const char *problem = NULL;
+	*filters = text != NULL && validate_ok(v) ? listing_filters(json_filter, text, &problem) : NULL;
+	if (problem != NULL)
+		validate_error(v, "filters", problem);
+	json_decref(text);
+	return values;
+}
+
+void saved_searches_create(struct request *r)
+{
+	json_t *body, *filters;
 	if (!input_json_object(r, &body))
 		return;
 	struct validation v;
 	validate_init(&v);
-	json_t *values = validate_fields(&v, body, fields, FIELDS_CREATE);
-	json_t *filters = json_object_get(values, "filters");
-	json_t *text = filters != NULL ? filters_as_text(&v, filters) : NULL;
-	const char *problem = NULL;
-	json_t *valid = text != NULL && validate_ok(&v) ? listing_filters(json_filter, text, &problem) : NULL;
-	if (problem != NULL)
-		validate_error(&v, "filters", problem);
-	char *filters_text = valid != NULL ? json_dumps(valid, JSON_COMPACT) : NULL;
+	json_t *values = saved_search_validate(&v, body, &filters);
+	char *filters_text = filters != NULL ? json_dumps(filters, JSON_COMPACT) : NULL;
 	if (validate_passed(&v, r)) {
 		const char *params[3] = {r->who.user_id, json_string_value(json_object_get(values, "name")),
 					 filters_text};
@@ -114,8 +121,7 @@ void saved_searches_create(struct request *r)
 			write_run(r, &create_write, params);
 	}
 	free(filters_text);
-	json_decref(valid);
-	json_decref(text);
+	json_decref(filters);
 	json_decref(values);
 	json_decref(body);
 }

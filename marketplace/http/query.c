@@ -187,18 +187,22 @@ const char *query_get(const struct query *q, const char *name)
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
+bool cursor_time_id(char *cursor, const char **time, const char **id)
+{
+	char *sep = strchr(cursor, '|');
+	if (sep == NULL || !valid_uuid(sep + 1))
+		return false;
+	*sep = '\0';
+	*time = cursor;
+	*id = sep + 1;
+	return true;
+}
+
 bool query_time_id_cursor(struct request *r, struct query *q, const char **time, const char **id)
 {
 	*time = *id = NULL;
-	if (q->cursor[0] == '\0')
+	if (q->cursor[0] == '\0' || cursor_time_id(q->cursor, time, id))
 		return true;
-	char *sep = strchr(q->cursor, '|');
-	if (sep == NULL || !valid_uuid(sep + 1)) {
-		problem_reply(r, 400, "cursor is not one this server handed out.");
-		return false;
-	}
-	*sep = '\0';
-	*time = q->cursor;
-	*id = sep + 1;
-	return true;
+	problem_reply(r, 400, "cursor is not one this server handed out.");
+	return false;
 }

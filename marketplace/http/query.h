@@ -37,6 +37,14 @@ void query_free(struct query *q);
  */
 bool query_time_id_cursor(struct request *r, struct query *q, const char **time, const char **id) MUST_CHECK;
 
+/*
+ * query_time_id_cursor's split of a decoded cursor "<time>|<id>", in place
+ * (the '|' becomes a NUL; *time and *id point into cursor): false, with
+ * cursor untouched, when it is not a time and an id.  Pure, for the fuzz
+ * target of cursors.
+ */
+bool cursor_time_id(char *cursor, const char **time, const char **id) MUST_CHECK;
+
 /* A parameter's value, or NULL when absent or empty. */
 const char *query_get(const struct query *q, const char *name);
 
