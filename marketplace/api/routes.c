@@ -86,7 +86,7 @@ static const struct route table[] = {
 	{"GET", "/api/v1/deals/{id}/events", MEMBER, deals_events, 0, NO_BODY},
 	{"GET", "/api/v1/st-tasks", PUBLIC, st_tasks_list, 0, NO_BODY},
 	{"POST", "/api/v1/st-tasks", ADMIN, st_tasks_create, ROUTE_IDEMPOTENT, NOTE_BODY},
-	{"GET", "/api/v1/st-tasks/{code}", PUBLIC, st_tasks_get, 0, NO_BODY},
+	{"GET", "/api/v1/st-tasks/{code}", OPTIONAL, st_tasks_get, 0, NO_BODY},
 	{"GET", "/api/v1/indicators", PUBLIC, indicators_list, 0, NO_BODY},
 	{"GET", "/api/v1/indicators/{code}", OPTIONAL, indicators_get, 0, NO_BODY},
 	{"PUT", "/api/v1/indicators/{code}/values/{year}", ADMIN, indicators_set_value, 0, NOTE_BODY},

@@ -14,6 +14,8 @@
 #include "validate.h"
 #include "write.h"
 
+#define TASK_LISTING_SHOWN "(NOT l.anonymous OR listing_entitled(l, $2::uuid, $3::bool))"
+
 const struct db_stmt st_tasks_statements[] = {
 	/* Newest year first, then by code: $1 a year, $2 and $3 the cursor's keys, $4 the row count. */
 	[ST_TASKS_LIST] = {"st_tasks_list",
@@ -25,14 +27,17 @@ const struct db_stmt st_tasks_statements[] = {
 
 	[ST_TASKS_CREATE] = {"st_tasks_create", "SELECT * FROM st_task_create($1::jsonb, $2::uuid, $3)", 3, false},
 
-	/* $1 the code, $2 and $3 who is looking. */
+	/* $1 the code, $2 and $3 who is looking.  An anonymous listing is not
+	 * linked to the task, whose record names its host, for whoever may not
+	 * see its owner (migration 0014). */
 	[ST_TASKS_GET] = {"st_tasks_get",
 	"SELECT (st_task_json(t) || jsonb_build_object('listings', jsonb_build_object("
 	"  'count', (SELECT count(*) FROM listings l WHERE l.st_task = t.code AND l.status = 'published'"
-	"            AND l.kind LIKE '%offer'),"
+	"            AND l.kind LIKE '%offer' AND " TASK_LISTING_SHOWN "),"
 	"  'latest', coalesce((SELECT jsonb_agg(listing_json(l, $2::uuid, $3::bool) ORDER BY l.listed_at DESC)"
 	"            FROM (SELECT * FROM listings l WHERE l.st_task = t.code AND l.status = 'published'"
-	"                  AND l.kind LIKE '%offer' ORDER BY l.listed_at DESC LIMIT 5) l), '[]'))))::text"
+	"                  AND l.kind LIKE '%offer' AND " TASK_LISTING_SHOWN
+	"                  ORDER BY l.listed_at DESC LIMIT 5) l), '[]'))))::text"
 	" FROM st_tasks t WHERE t.code = $1",
 	3, false},
 	{0},

@@ -269,13 +269,22 @@ static void world_build(struct world *w)
 	snprintf(search, sizeof search, "{\"name\":\"Sấy %s\",\"filters\":{\"q\":\"%s\"}}", w->word, w->word);
 	must_only(201, "POST", "/api/v1/saved-searches", w->pre.token, search, NULL);
 
-	/* The shared listing: anonymous, with confidential know-how. */
+	/* The S&T task whose result the shared listing offers: the public registry names its host. */
+	char task[600];
+	snprintf(w->st_task, sizeof w->st_task, "AZ-%s", api_tag());
+	snprintf(task, sizeof task,
+		 "{\"code\":\"%s\",\"title\":\"Nghiên cứu công nghệ sấy lạnh\",\"host_organization\":\"%s\","
+		 "\"year_accepted\":2024}",
+		 w->st_task, name);
+	must_only(201, "POST", "/api/v1/st-tasks", w->admin.token, task, NULL);
+
+	/* The shared listing: anonymous, with confidential know-how, offering the task's result. */
 	char secret[200];
 	snprintf(secret, sizeof secret, "Quy trình sấy lạnh chi tiết %s", w->secret);
 	snprintf(title, sizeof title, "Công nghệ sấy %s nông sản", w->word);
 	listing_draft(w, "technology_offer", title,
-		      json_pack("{s:b, s:s, s:[s, s], s:[s]}", "anonymous", 1, "confidential", secret, "keywords", w->word,
-				"sấy lạnh", "indicators", LISTING_INDICATOR),
+		      json_pack("{s:b, s:s, s:[s, s], s:[s], s:s}", "anonymous", 1, "confidential", secret, "keywords",
+				w->word, "sấy lạnh", "indicators", LISTING_INDICATOR, "st_task", w->st_task),
 		      &w->shared, NULL);
 	listing_act(w->shared.id, "submit", w->owner.token, NULL);
 	listing_act(w->shared.id, "approve", w->admin.token, NULL);
@@ -297,13 +306,6 @@ static void world_build(struct world *w)
 	snprintf(w->notification, sizeof w->notification, "%s", n);
 	free(n);
 
-	char task[400];
-	snprintf(w->st_task, sizeof w->st_task, "AZ-%s", api_tag());
-	snprintf(task, sizeof task,
-		 "{\"code\":\"%s\",\"title\":\"Nghiên cứu công nghệ sấy lạnh\",\"host_organization\":\"Viện Công nghệ\","
-		 "\"year_accepted\":2024}",
-		 w->st_task);
-	must_only(201, "POST", "/api/v1/st-tasks", w->admin.token, task, NULL);
 }
 
 static void world_free(struct world *w) { PQfinish(w->pg); }
@@ -987,6 +989,17 @@ static void check_leaks(const struct world *w, struct api_failures *f)
 		if (lists(body, w->shared.id))
 			note_for(f, c, "?organization= finds the anonymous listing");
 		free(body);
+		/* Nor the S&T task it offers, whose public record names the host. */
+		snprintf(path, sizeof path, LISTINGS "/%s", w->shared.id);
+		body = get_body(path, token_of(w, c));
+		if (lists(body, w->st_task))
+			note_for(f, c, "the anonymous listing names its S&T task, whose record names the host");
+		free(body);
+		snprintf(path, sizeof path, "/api/v1/st-tasks/%s", w->st_task);
+		body = get_body(path, token_of(w, c));
+		if (lists(body, w->shared.id))
+			note_for(f, c, "the S&T task's record lists the anonymous listing");
+		free(body);
 	}
 
 	/* party_pre's deal, its pages and its notifications (which name the listing). */
@@ -1020,6 +1033,11 @@ static void check_leaks(const struct world *w, struct api_failures *f)
 	body = get_body(path, w->post.token);
 	if (!lists(body, w->org_marker))
 		note_for(f, PARTY_POST, "the negotiating deal does not name the listing's owner");
+	free(body);
+	snprintf(path, sizeof path, "/api/v1/st-tasks/%s", w->st_task);
+	body = get_body(path, w->owner.token);
+	if (!lists(body, w->shared.id))
+		note_for(f, OWNER, "the S&T task's record does not list the owner's own listing");
 	free(body);
 	snprintf(path, sizeof path, DEALS "/%s/events", w->deal_post);
 	body = get_body(path, w->post.token);
