@@ -70,25 +70,34 @@ def skip_string(text, i):
     return j + 1
 
 
-def split_args(text, open_paren):
-    """The arguments of the call whose '(' is at open_paren: [(start, text)], and the end."""
-    args, depth, i, start = [], 0, open_paren + 1, open_paren + 1
+def top_level(text, i=0):
+    """(index, character, depth) of each character from i on outside string
+    and character literals; an opening bracket is at the depth around it,
+    its contents one deeper, its closing bracket back at its own."""
+    depth = 0
     while i < len(text):
         c = text[i]
         if c in "\"'":
             i = skip_string(text, i)
             continue
+        if c in ")]}":
+            depth -= 1
+        yield i, c, depth
         if c in "([{":
             depth += 1
-        elif c in ")]}":
-            if depth == 0:
-                args.append((start, text[start:i]))
-                return args, i
-            depth -= 1
-        elif c == "," and depth == 0:
+        i += 1
+
+
+def split_args(text, open_paren):
+    """The arguments of the call whose '(' is at open_paren: [(start, text)], and the end."""
+    args, start = [], open_paren + 1
+    for i, c, depth in top_level(text, open_paren):
+        if i > open_paren and depth == 0 and c in ")]}":
+            args.append((start, text[start:i]))
+            return args, i
+        if depth == 1 and c == ",":
             args.append((start, text[start:i]))
             start = i + 1
-        i += 1
     return args, len(text)
 
 
@@ -126,20 +135,9 @@ class Source:
             for p in m.group(2).split(","):
                 ids = re.findall(r"\w+", p.split("[")[0])
                 params.append(ids[-1] if ids else "")
-            depth, i = 0, m.end() - 1
-            while i < len(self.text):
-                c = self.text[i]
-                if c in "\"'":
-                    i = skip_string(self.text, i)
-                    continue
-                if c == "{":
-                    depth += 1
-                elif c == "}":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                i += 1
-            yield m.group(1), params, m.end() - 1, i
+            end = next((i for i, c, depth in top_level(self.text, m.end() - 1) if c == "}" and depth == 0),
+                       len(self.text))
+            yield m.group(1), params, m.end() - 1, end
 
     def enclosing(self, offset):
         for name, params, start, end in self.functions():
@@ -202,21 +200,12 @@ def find_literal_names(sources):
 
 def split_ternary(e):
     """(then, else) of a top-level `c ? a : b`, or None."""
-    depth, i, question = 0, 0, -1
-    while i < len(e):
-        c = e[i]
-        if c in "\"'":
-            i = skip_string(e, i)
-            continue
-        if c in "([{":
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
-        elif depth == 0 and c == "?" and question < 0:
+    question = -1
+    for i, c, depth in top_level(e):
+        if depth == 0 and c == "?" and question < 0:
             question = i
         elif depth == 0 and c == ":" and question >= 0:
             return e[question + 1:i], e[i + 1:]
-        i += 1
     return None
 
 
