@@ -61,29 +61,6 @@ static const struct field_rule *rule_named(const struct field_rule *rules, const
 	return NULL;
 }
 
-/* Whether a present, non-null value satisfies rule. */
-static bool value_acceptable(const struct field_rule *rule, json_t *value)
-{
-	if (!json_is_string(value))
-		return false;
-	const char *s = json_string_value(value);
-	size_t bytes = json_string_length(value);
-	if (strlen(s) != bytes || (bytes > 0 && (s[0] == ' ' || s[bytes - 1] == ' ')))
-		return false;
-	size_t chars = fuzz_utf8_code_points(s);
-	size_t min = rule->choices != NULL ? 1 : rule->min, max = rule->choices != NULL ? 64 : rule->max;
-	if (chars < min || chars > max)
-		return false;
-	if (rule->choices != NULL) {
-		bool listed = false;
-		for (const char *const *c = rule->choices; *c != NULL && !listed; c++)
-			listed = strcmp(*c, s) == 0;
-		if (!listed)
-			return false;
-	}
-	return rule->check == NULL || rule->check(s);
-}
-
 /* Whether obj's member for rule must be refused in mode. */
 static bool refused(const struct field_rule *rule, json_t *obj, enum field_mode mode)
 {
@@ -92,7 +69,7 @@ static bool refused(const struct field_rule *rule, json_t *obj, enum field_mode 
 		return mode == FIELDS_CREATE && (rule->flags & FIELD_REQUIRED);
 	if (json_is_null(value))
 		return mode == FIELDS_UPDATE ? !(rule->flags & FIELD_NULLABLE) : (rule->flags & FIELD_REQUIRED);
-	return !value_acceptable(rule, value);
+	return !fuzz_value_acceptable(rule, value);
 }
 
 /* How many of v's errors from index `from` have this field (prefix

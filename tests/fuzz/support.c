@@ -287,8 +287,7 @@ static bool text_acceptable(const struct field_rule *rule, json_t *value)
 	return chars >= rule->min && chars <= rule->max && (rule->check == NULL || rule->check(s));
 }
 
-/* Whether a present, non-null value satisfies rule (an object's members are judged on their own). */
-static bool value_acceptable(const struct field_rule *rule, json_t *value)
+bool fuzz_value_acceptable(const struct field_rule *rule, json_t *value)
 {
 	size_t i;
 	json_t *item;
@@ -353,7 +352,7 @@ size_t fuzz_check_fields(const struct validation *v, json_t *body, json_t *value
 				FUZZ_CHECK(fuzz_has_error(v, field));
 			continue;
 		}
-		if (!value_acceptable(rule, in)) {
+		if (!fuzz_value_acceptable(rule, in)) {
 			FUZZ_CHECK(fuzz_has_error(v, field));
 			/* a list that failed part-way keeps the items before (the request is refused anyway) */
 			FUZZ_CHECK(kept == NULL || rule->type == FIELD_TEXT_LIST);

@@ -80,6 +80,10 @@ bool fuzz_indicator_known(const char *code);
  * unknown members (nested objects' included), each of which must have an
  * "unknown field" error: fuzz_check_unknown counts them.
  */
+/* Whether a present, non-null value satisfies rule, by the rule's meaning
+ * (an object's members are judged on their own): the oracle's verdict. */
+bool fuzz_value_acceptable(const struct field_rule *rule, json_t *value);
+
 size_t fuzz_check_fields(const struct validation *v, json_t *body, json_t *values,
 			 const struct field_rule *rules, enum field_mode mode, const char *prefix);
 void fuzz_check_unknown(const struct validation *v, size_t unknown);
