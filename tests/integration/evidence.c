@@ -196,6 +196,12 @@ void evidence_received(int status, bool problem, const char *body, size_t len)
 
 /* ------------------------------------------------------------ the servers' logs */
 
+void evidence_log(const char *text)
+{
+	if (evidence_on() && text != NULL && text[0] != '\0')
+		append("server.log", text, strlen(text));
+}
+
 /* Debug and info lines are for the file only; the rest also reach the test's output. */
 static bool quiet_line(const char *line, size_t len)
 {

@@ -8,7 +8,8 @@
  *     and each token a response handed out ("token": "...");
  *   - every server's log (servers started by it_server_launch), at debug
  *     level unless the test chose a level, so that the check sees every
- *     line a server can write;
+ *     line a server can write, and the output of every command a test
+ *     runs (it_proc_start: the CLI, servers of their own, shells around them);
  *   - every response body that shows the server's insides: SQL or
  *     PostgreSQL's error text, a sanitizer report, a stack trace or a
  *     source location; SQL words in a problem document.
@@ -42,6 +43,9 @@ void evidence_sent(const void *data, size_t len);
  * since other bodies echo what tests wrote, SQL-like titles included).
  */
 void evidence_received(int status, bool problem, const char *body, size_t len);
+
+/* Appends text (a command's captured output) to server.log; nothing when evidence is off. */
+void evidence_log(const char *text);
 
 /*
  * For a server about to start: a file descriptor to become its stderr,

@@ -282,6 +282,9 @@ void it_proc_finish(struct it_proc *p, int timeout_ms, struct it_cmd *out)
 		out->status = -1;
 	out->out = capture_take(&cap[0]);
 	out->err = capture_take(&cap[1]);
+	/* The commands tests run are the binary (the CLI, servers of their own) or shells around it. */
+	evidence_log(out->out);
+	evidence_log(out->err);
 	p->pid = -1;
 }
 
