@@ -99,7 +99,7 @@ void dispatch_request(struct evhttp_request *ev, void *arg)
 		problem_reply(r, 503, "The server is shutting down; retry on another connection.");
 		return;
 	}
-	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(ev));
+	const char *path = request_path(r);
 	if (path == NULL || path[0] != '/') {
 		problem_reply(r, 400, "The request target is not a valid path.");
 		return;

@@ -1,7 +1,6 @@
 /* Idempotency-Key: lookup and replay; write.c stores. */
 #include "idempotency.h"
 
-#include <event2/http.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -77,7 +76,7 @@ void idempotency_params(const struct request *r, const char *params[4])
 	params[0] = r->idempotency.scope;
 	/* The path, not the route's pattern: a key sent to the interests of
 	 * another listing is another request, not a replay of the first. */
-	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(r->ev));
+	const char *path = request_path(r);
 	params[1] = path != NULL ? path : r->route->pattern;
 	params[2] = r->idempotency.key;
 	params[3] = r->idempotency.body_hash;

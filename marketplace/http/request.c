@@ -204,6 +204,11 @@ const char *request_method_name(const struct request *r)
 	return method_name(evhttp_request_get_command(r->ev));
 }
 
+const char *request_path(const struct request *r)
+{
+	return evhttp_uri_get_path(evhttp_request_get_evhttp_uri(r->ev));
+}
+
 const char *request_body(struct request *r, size_t *len)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
@@ -227,7 +232,7 @@ static void log_access(const struct request *r, int status, size_t bytes, double
 {
 	if (!log_enabled(LOG_INFO))
 		return;
-	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(r->ev));
+	const char *path = request_path(r);
 	char safe_path[2048]; /* the client's bytes: not always UTF-8 */
 	json_t *fields = json_pack("{s:s, s:s, s:s?, s:s?, s:i, s:I, s:f, s:s}", "request_id", r->id,
 				   "method", request_method_name(r), "path",

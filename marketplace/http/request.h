@@ -64,6 +64,8 @@ void request_add_header(struct request *r, const char *name, const char *value);
 struct db_pool *request_db(const struct request *r);
 struct db_pool *request_db_read(const struct request *r);
 const char *request_method_name(const struct request *r);
+/* The target's path as the client sent it (owned by the request), or NULL. */
+const char *request_path(const struct request *r);
 
 /* The request body, contiguous (owned by the request); *len its length. */
 const char *request_body(struct request *r, size_t *len);
