@@ -7,6 +7,6 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 case "${1:-}" in
 start) pg_start "$2" "$3" ;;
-stop) pg_stop "$2" "${3:-fast}" ;;
+stop) pg_stop "$2" "${3:-}" ;;
 *) echo "usage: $0 start DATADIR PORT | stop DATADIR [fast|immediate]" >&2; exit 2 ;;
 esac

@@ -637,7 +637,7 @@ void listings_list(struct request *r)
 struct changes_call {
 	struct request *r;
 	int limit;
-	char since[24];
+	char since[LISTING_POSITION_SIZE];
 };
 
 static bool append_cursor(struct json_out *o, const char *seq)
@@ -684,9 +684,9 @@ static void on_changes(const struct db_result *result, void *arg)
 	free(c);
 }
 
-bool listing_changes_position(const char *cursor, char seq[24])
+bool listing_changes_position(const char *cursor, char seq[LISTING_POSITION_SIZE])
 {
-	return cursor_decode(cursor, seq, 24) && strspn(seq, "0123456789") == strlen(seq);
+	return cursor_decode(cursor, seq, LISTING_POSITION_SIZE) && strspn(seq, "0123456789") == strlen(seq);
 }
 
 void listings_changes(struct request *r)

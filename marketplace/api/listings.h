@@ -64,8 +64,10 @@ json_t *listing_validate(struct validation *v, json_t *body, enum field_mode mod
  */
 bool listing_cursor_keys(char *cursor, char letter, char **key, char **last_id, bool *fuzzy);
 
-/* The changes feed's position (a sequence number, digits) of a since= cursor into seq; false when it is none. */
-bool listing_changes_position(const char *cursor, char seq[24]);
+/* The changes feed's position (a sequence number, digits) of a since= cursor
+ * into seq, NUL included; false when it is none or does not fit. */
+#define LISTING_POSITION_SIZE 24
+bool listing_changes_position(const char *cursor, char seq[LISTING_POSITION_SIZE]);
 
 enum {
 	LISTINGS_CREATE,

@@ -87,7 +87,7 @@ static void check_splits(const char *text)
 /* The feed's position of an encoded cursor: its text when that is digits and fits, else refused. */
 static void check_changes(const char *encoded, const char *text)
 {
-	char seq[24];
+	char seq[LISTING_POSITION_SIZE];
 	size_t n = text != NULL ? strlen(text) : 0;
 	bool expected = text != NULL && n > 0 && n < sizeof seq && strspn(text, "0123456789") == n;
 	FUZZ_CHECK(listing_changes_position(encoded, seq) == expected);
