@@ -1,0 +1,2 @@
+// Strings of the admin pages (owned by that area).
+export default { vi: {}, en: {} };

@@ -1,0 +1,2 @@
+// Strings of the deals pages (owned by that area).
+export default { vi: {}, en: {} };
