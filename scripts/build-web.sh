@@ -8,13 +8,8 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-command -v npm >/dev/null || install_packages nodejs npm
 web="$ROOT/web"
-stamp="$web/node_modules/.package-lock.json"
-if [ ! -f "$stamp" ] || [ "$web/package-lock.json" -nt "$stamp" ]; then
-	echo "==> installing the web front end's packages (npm ci)"
-	(cd "$web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-fi
+npm_ci "$web"
 echo "==> building the web front end into web/dist"
 (cd "$web" && npx --no-install vite build --logLevel warn)
 find "$web/dist" -type f \( -name '*.js' -o -name '*.css' -o -name '*.html' -o -name '*.svg' -o -name '*.json' \) \

@@ -26,6 +26,17 @@ BUILD_PACKAGES=(build-essential cmake pkg-config openssl libevent-dev libpq-dev 
 # recommended by clang, so named here).
 FUZZ_PACKAGES=(clang libclang-rt-dev)
 
+# npm_ci DIR: installs DIR's locked npm packages, only when its
+# package-lock.json changed since the last install (npm ci starts afresh).
+npm_ci() {
+	local dir=$1
+	command -v npm >/dev/null || install_packages nodejs npm
+	if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+		echo "==> installing the npm packages of ${dir#"$ROOT"/} (npm ci)"
+		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+	fi
+}
+
 # build DIR [cmake options...]
 build() {
 	local dir=$1

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's first command: install, build, start a local PostgreSQL unless
+# The README's first command: install, build the server and the web front
+# end, start a local PostgreSQL unless
 # MARKETPLACE_DATABASE_URL is set, migrate, load the demo data (demo.sql, then
 # `marketplace seed-demo --listings 300` the first time) and serve in the
 # foreground.  The local cluster has two roles: its owner migrates and loads the demo data,
@@ -10,6 +11,8 @@ set -euo pipefail
 
 install_packages "${BUILD_PACKAGES[@]}"
 build "$ROOT/build" -DCMAKE_BUILD_TYPE=Release -DMARKETPLACE_BUILD_TESTS=OFF
+# The pages at / (web/dist, which the server finds beside the checkout).
+"$ROOT/scripts/build-web.sh"
 
 if [ -z "${MARKETPLACE_DATABASE_URL:-}" ]; then
 	data=$(pg_data_dir pg)

@@ -5,7 +5,8 @@
 # own PostgreSQL, load the demo data (demo.sql and seed-demo) and serve; the
 # demo account must log in and see its organisation and the verified ones,
 # and anyone must find the demo listings by a search with or without
-# diacritics; SIGTERM to serve.sh must
+# diacritics; the web front end must be served at / (built by serve.sh);
+# SIGTERM to serve.sh must
 # stop the server and the cluster.  The copy and the cluster's data are
 # removed afterwards, whatever the result.
 #   tests/serve_smoke.sh          (scripts/test.sh runs it after ctest)
@@ -203,6 +204,19 @@ for q in 'cong%20nghe%20say' 'c%C3%B4ng%20ngh%E1%BB%87%20s%E1%BA%A5y'; do
 	check_json "$work/listings.json" "len(d['items']) >= 1 and all(i['status'] == 'published' for i in d['items'])" \
 		"GET /api/v1/listings?q=$q found no published listing"
 done
+
+# The web front end that serve.sh built: the app's page at / and at a deep
+# link, and the script it names, served from the copy's web/dist.
+for path in / /listings/QT-TD-2026-000001; do
+	say "GET $path (the web front end)"
+	code=$(curl -s -o "$work/page.html" -w '%{http_code}' --max-time 10 "$base$path" || true)
+	[ "$code" = 200 ] || fail "GET $path answered $code"
+	grep -q '<div id="app">' "$work/page.html" || fail "GET $path did not serve the app's index.html"
+done
+script=$(grep -o '/assets/index-[A-Za-z0-9_-]*\.js' "$work/page.html" | head -n 1)
+[ -n "$script" ] || fail "index.html names no /assets/index-*.js"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$base$script" || true)
+[ "$code" = 200 ] || fail "GET $script answered $code"
 
 say "stopping serve.sh with SIGTERM"
 kill -TERM "$serve"
