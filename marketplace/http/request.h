@@ -77,6 +77,15 @@ const char *http_status_title(int status);
 void request_reply_data(struct request *r, int status, const char *content_type,
 			const char *data, size_t len);
 
+/*
+ * As request_reply_data, but the body is referenced, not copied: data must
+ * stay unchanged until the workers have stopped (the web front end's
+ * snapshot, static_files.h).  To HEAD, the same headers, with the
+ * Content-Length of the body, and no body.  Frees r.
+ */
+void request_reply_static(struct request *r, int status, const char *content_type,
+			  const void *data, size_t len);
+
 /* Replies with doc serialised (reference stolen; NULL means out of memory: 503). Frees r. */
 void request_reply_json(struct request *r, int status, const char *content_type, json_t *doc);
 
