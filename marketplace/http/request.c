@@ -247,6 +247,17 @@ static void log_access(const struct request *r, int status, size_t bytes, double
 static void send_reply(struct request *r, int status, const char *content_type, size_t len)
 {
 	struct evkeyvalq *headers = evhttp_request_get_output_headers(r->ev);
+	/* To HEAD, evhttp would write the body too, without its length: GET's headers, no body. */
+	if (evhttp_request_get_command(r->ev) == EVHTTP_REQ_HEAD) {
+		struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
+		if (status != 204 && status != 304) {
+			char length[24];
+			snprintf(length, sizeof length, "%zu", len);
+			evhttp_add_header(headers, "Content-Length", length);
+		}
+		evbuffer_drain(out, evbuffer_get_length(out));
+		len = 0;
+	}
 	if (content_type != NULL)
 		evhttp_add_header(headers, "Content-Type", content_type);
 	evhttp_add_header(headers, "X-Request-Id", r->id);
@@ -281,14 +292,6 @@ void request_reply_data(struct request *r, int status, const char *content_type,
 void request_reply_static(struct request *r, int status, const char *content_type,
 			  const void *data, size_t len)
 {
-	if (evhttp_request_get_command(r->ev) == EVHTTP_REQ_HEAD) {
-		/* evhttp writes whatever the buffer holds, and sets no length, for HEAD. */
-		char length[24];
-		snprintf(length, sizeof length, "%zu", len);
-		request_add_header(r, "Content-Length", length);
-		send_reply(r, status, content_type, 0);
-		return;
-	}
 	if (evbuffer_add_reference(evhttp_request_get_output_buffer(r->ev), data, len, NULL, NULL) != 0) {
 		status = 503;
 		len = 0;
