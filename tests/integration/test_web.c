@@ -230,6 +230,34 @@ static bool raw_header(const char *head, const char *name, char *out, size_t siz
 	return false;
 }
 
+/*
+ * HEAD path answers `status` with nothing after its head, and a
+ * Content-Length: that of GET's body, or for a route without HEAD (405, a
+ * problem GET does not get) one that is not 0.
+ */
+static void expect_bodiless_head(const char *path, int status)
+{
+	struct it_response get = {0};
+	if (status != 405) {
+		request(&get, "GET", path, NULL);
+		ck_assert_msg(get.status == status, "GET %s: %d, expected %d", path, get.status, status);
+	}
+	size_t len;
+	char *head = head_raw(path, &len);
+	char line[32], length[32] = "(none)";
+	snprintf(line, sizeof line, "HTTP/1.1 %d ", status);
+	ck_assert_msg(strncmp(head, line, strlen(line)) == 0, "HEAD %s: %.100s", path, head);
+	const char *end = strstr(head, "\r\n\r\n");
+	ck_assert_msg(end != NULL && (size_t)(end + 4 - head) == len, "HEAD %s sent %zu bytes after its head",
+		      path, end ? len - (size_t)(end + 4 - head) : len);
+	bool has_length = raw_header(head, "Content-Length", length, sizeof length);
+	ck_assert_msg(has_length && (status == 405 ? strtoul(length, NULL, 10) > 0
+						   : strtoul(length, NULL, 10) == get.body_len),
+		      "HEAD %s: Content-Length %s, GET's body has %zu bytes", path, length, get.body_len);
+	free(head);
+	it_response_free(&get);
+}
+
 /* ------------------------------------------------------------ the tests */
 
 START_TEST(test_app_pages)
@@ -288,7 +316,11 @@ START_TEST(test_app_pages)
 		it_response_free(&r);
 	}
 
-	/* HEAD: GET's headers, Content-Length included, and not one byte of body. */
+	/* HEAD: GET's headers, Content-Length included, and not one byte of body; problems too. */
+	expect_bodiless_head("/listings/QT-TO-2026-000001", 200);
+	expect_bodiless_head("/assets/missing.js", 404);
+	expect_bodiless_head("/api/v1/nope", 404);
+	expect_bodiless_head("/api/v1/provinces", 405);
 	request(&r, "GET", "/", NULL);
 	size_t len;
 	char *head = head_raw("/", &len);
