@@ -202,7 +202,7 @@ static int by_path(const void *a, const void *b)
 	return strcmp(((const struct static_file *)a)->path, ((const struct static_file *)b)->path);
 }
 
-static const struct static_file *find(const struct static_files *s, const char *path)
+static struct static_file *find(const struct static_files *s, const char *path)
 {
 	struct static_file key = {.path = (char *)path};
 	return s->count > 0 ? bsearch(&key, s->files, s->count, sizeof *s->files, by_path) : NULL;
@@ -217,7 +217,7 @@ static void pair_gzip_siblings(struct static_files *s)
 			continue;
 		char base_path[MAX_URL_PATH];
 		snprintf(base_path, sizeof base_path, "%.*s", (int)(strlen(gz->path) - 3), gz->path);
-		struct static_file *base = (struct static_file *)find(s, base_path);
+		struct static_file *base = find(s, base_path);
 		if (base != NULL && !ends_with(base_path, ".gz")) {
 			base->gz = gz->data;
 			base->gz_len = gz->len;
