@@ -50,13 +50,16 @@ const char config_usage[] =
 	"  --metrics-listen HOST:PORT\n"
 	"                            MARKETPLACE_METRICS_LISTEN: serve /metrics only there (default:\n"
 	"                            unset, /metrics on the main address to loopback clients only)\n"
+	"  --web-dir DIR             MARKETPLACE_WEB_DIR: the built web front end, served at the paths\n"
+	"                            outside /api/; empty for none, even when set in the environment\n"
+	"                            (default: " MARKETPLACE_WEB_DIR_DEFAULT ")\n"
 	"  --listings N              MARKETPLACE_SEED_LISTINGS: how many listings seed-demo adds\n"
 	"                            (default: 1000, at most 100000000; 0 with --deals)\n"
 	"  --deals N                 MARKETPLACE_SEED_DEALS: how many deals seed-demo adds on the\n"
 	"                            published listings (default: 0, at most 10000000)\n"
 	"  --no-migrate              serve without applying migrations\n";
 
-enum value_kind { V_STRING, V_INT, V_LISTEN, V_METRICS_LISTEN, V_LOG, V_DURATION, V_PROXIES };
+enum value_kind { V_STRING, V_STRING_OR_EMPTY, V_INT, V_LISTEN, V_METRICS_LISTEN, V_LOG, V_DURATION, V_PROXIES };
 
 struct option_spec {
 	const char *flag;
@@ -91,6 +94,7 @@ static const struct option_spec options[] = {
 	    max_connections_per_address, 1, 1000000),
 	OPT("--body-budget-kb", "MARKETPLACE_BODY_BUDGET_KB", V_INT, body_budget_kb, 64, 16 * 1024 * 1024),
 	OPT("--metrics-listen", "MARKETPLACE_METRICS_LISTEN", V_METRICS_LISTEN, metrics_port, 0, 0),
+	OPT("--web-dir", "MARKETPLACE_WEB_DIR", V_STRING_OR_EMPTY, web_dir, 0, 0),
 	OPT("--listings", "MARKETPLACE_SEED_LISTINGS", V_INT, seed_listings, 0, 100000000),
 	OPT("--deals", "MARKETPLACE_SEED_DEALS", V_INT, seed_deals, 0, 10000000),
 };
@@ -170,6 +174,9 @@ static bool apply(struct config *cfg, const struct option_spec *o, const char *v
 		if (ok)
 			*(const char **)(void *)field = value;
 		break;
+	case V_STRING_OR_EMPTY:
+		*(const char **)(void *)field = value;
+		break;
 	case V_INT:
 		ok = parse_int(value, o->min, o->max, (int *)(void *)field);
 		break;
@@ -225,6 +232,7 @@ static void set_defaults(struct config *cfg)
 	cfg->max_connections_per_address = 128;
 	cfg->body_budget_kb = 64 * 1024;
 	cfg->seed_listings = 1000;
+	cfg->web_dir = MARKETPLACE_WEB_DIR_DEFAULT;
 }
 
 static const struct option_spec *find_flag(const char *arg, const char **inline_value)
@@ -260,8 +268,9 @@ bool config_load(struct config *cfg, int argc, char **argv, config_getenv_fn env
 	set_defaults(cfg);
 	for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
 		const char *value = env(options[i].env);
-		/* Set but empty counts as unset, as compose files and shells leave them. */
-		if (value != NULL && value[0] != '\0' &&
+		/* Set but empty counts as unset, as compose files and shells leave
+		 * them, except where empty is a value of its own (no web front end). */
+		if (value != NULL && (value[0] != '\0' || options[i].kind == V_STRING_OR_EMPTY) &&
 		    !apply(cfg, &options[i], value, options[i].env, err, errlen))
 			return false;
 	}

@@ -35,6 +35,7 @@ struct config {
 	int body_budget_kb;             /* request bodies buffered at once, process-wide */
 	char metrics_host[64];          /* where /metrics is served, when metrics_port is set */
 	int metrics_port;               /* 0: /metrics on the main address, to loopback clients only */
+	const char *web_dir;            /* the built web front end (static_files.h); "": none */
 	int seed_listings;              /* seed-demo: how many listings to add */
 	int seed_deals;                 /* seed-demo: how many deals to add */
 	bool no_migrate;

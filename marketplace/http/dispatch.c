@@ -2,6 +2,8 @@
 #include "dispatch.h"
 
 #include <event2/http.h>
+#include <stdbool.h>
+#include <string.h>
 
 #include "auth.h"
 #include "conn_guard.h"
@@ -11,7 +13,25 @@
 #include "problem.h"
 #include "request.h"
 #include "respond.h"
+#include "static_files.h"
 #include "worker.h"
+
+/* Whether path is prefix itself or below it ("/api", "/api/...", not "/apiary"). */
+static bool at_or_under(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* DESIGN.md section 3: what is not the API or the operational endpoints belongs to the web front end. */
+static bool front_end_path(const char *path)
+{
+	static const char *const server_own[] = {"/api", "/healthz", "/readyz", "/metrics"};
+	for (size_t i = 0; i < sizeof server_own / sizeof server_own[0]; i++)
+		if (at_or_under(path, server_own[i]))
+			return false;
+	return true;
+}
 
 static void run_handler(struct request *r) { r->route->handler(r); }
 
@@ -118,7 +138,10 @@ void dispatch_request(struct evhttp_request *ev, void *arg)
 		problem_reply(r, 405, "This resource does not support the request's method.");
 		return;
 	case ROUTE_NOT_FOUND:
-		problem_reply(r, 404, "No resource lives at this path.");
+		if (front_end_path(path))
+			static_files_serve(w->web, r);
+		else
+			problem_reply(r, 404, "No resource lives at this path.");
 		return;
 	}
 }

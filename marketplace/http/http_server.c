@@ -33,6 +33,7 @@
 #include "idempotency.h"
 #include "identity_cache.h"
 #include "quota.h"
+#include "static_files.h"
 #include "worker.h"
 
 #define MAX_HEADER_BYTES (16 * 1024)
@@ -47,6 +48,7 @@
 static struct worker *workers;
 static size_t nworkers;
 static struct conn_guard_config guard_cfg;
+static struct static_files *web; /* the front end's snapshot, freed once the workers are gone */
 static struct sockaddr_storage metrics_addr; /* where MARKETPLACE_METRICS_LISTEN listens */
 static socklen_t metrics_addr_len;           /* 0 when it is unset */
 static _Thread_local struct worker *this_worker;
@@ -431,6 +433,7 @@ static bool worker_init(struct worker *w, int index, const struct config *cfg,
 	w->config = cfg;
 	w->app = app;
 	w->quota = guard_cfg.quota;
+	w->web = web;
 	w->base = event_base_new();
 	w->http = w->base ? evhttp_new(w->base) : NULL;
 	w->guard = w->http ? conn_guard_install(w->base, w->http, &guard_cfg) : NULL;
@@ -606,6 +609,9 @@ int http_server_run(const struct config *cfg, const struct http_app *app)
 	}
 	if (cfg->tls_cert != NULL && (guard_cfg.tls = new_tls_context(cfg)) == NULL)
 		goto out;
+	/* Read now, so that no worker ever reads a file. */
+	if ((web = static_files_load(cfg->web_dir)) == NULL)
+		goto out;
 	if ((listen_fd = open_listener(cfg->listen_host, cfg->listen_port)) < 0)
 		goto out;
 	if (cfg->metrics_port != 0) {
@@ -660,6 +666,8 @@ out:
 	workers = NULL;
 	nworkers = 0;
 	SSL_CTX_free(guard_cfg.tls);
+	static_files_free(web);
+	web = NULL;
 	quota_free(guard_cfg.quota);
 	guard_cfg = (struct conn_guard_config){0};
 	metrics_addr_len = 0;

@@ -243,16 +243,21 @@ static void log_access(const struct request *r, int status, size_t bytes, double
 	log_fields(LOG_INFO, "request", fields);
 }
 
-void request_reply_data(struct request *r, int status, const char *content_type,
-			const char *data, size_t len)
+/* Sends the reply whose body (len bytes) is in the output buffer, with the headers every reply carries; logs and counts it. Frees r. */
+static void send_reply(struct request *r, int status, const char *content_type, size_t len)
 {
-	struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
-	if (evbuffer_add(out, data, len) != 0) {
+	struct evkeyvalq *headers = evhttp_request_get_output_headers(r->ev);
+	/* To HEAD, evhttp would write the body too, without its length: GET's headers, no body. */
+	if (evhttp_request_get_command(r->ev) == EVHTTP_REQ_HEAD) {
+		struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
+		if (status != 204 && status != 304) {
+			char length[24];
+			snprintf(length, sizeof length, "%zu", len);
+			evhttp_add_header(headers, "Content-Length", length);
+		}
 		evbuffer_drain(out, evbuffer_get_length(out));
-		status = 503;
 		len = 0;
 	}
-	struct evkeyvalq *headers = evhttp_request_get_output_headers(r->ev);
 	if (content_type != NULL)
 		evhttp_add_header(headers, "Content-Type", content_type);
 	evhttp_add_header(headers, "X-Request-Id", r->id);
@@ -270,6 +275,28 @@ void request_reply_data(struct request *r, int status, const char *content_type,
 	evhttp_send_reply(r->ev, status, http_status_title(status), NULL);
 	r->worker->inflight--;
 	free(r);
+}
+
+void request_reply_data(struct request *r, int status, const char *content_type,
+			const char *data, size_t len)
+{
+	struct evbuffer *out = evhttp_request_get_output_buffer(r->ev);
+	if (evbuffer_add(out, data, len) != 0) {
+		evbuffer_drain(out, evbuffer_get_length(out));
+		status = 503;
+		len = 0;
+	}
+	send_reply(r, status, content_type, len);
+}
+
+void request_reply_static(struct request *r, int status, const char *content_type,
+			  const void *data, size_t len)
+{
+	if (evbuffer_add_reference(evhttp_request_get_output_buffer(r->ev), data, len, NULL, NULL) != 0) {
+		status = 503;
+		len = 0;
+	}
+	send_reply(r, status, content_type, len);
 }
 
 void request_reply_json(struct request *r, int status, const char *content_type, json_t *doc)

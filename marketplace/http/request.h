@@ -73,9 +73,18 @@ const char *request_body(struct request *r, size_t *len);
 /* The standard reason phrase of an HTTP status ("Not Found"). */
 const char *http_status_title(int status);
 
-/* Replies with `len` bytes of `data` (copied); content_type NULL for none (204). Frees r. */
+/* Replies with `len` bytes of `data` (copied); content_type NULL for none (204). Frees r.
+ * Every reply to HEAD gets the headers, the body's Content-Length among them, and no body. */
 void request_reply_data(struct request *r, int status, const char *content_type,
 			const char *data, size_t len);
+
+/*
+ * As request_reply_data, but the body is referenced, not copied: data must
+ * stay unchanged until the workers have stopped (the web front end's
+ * snapshot, static_files.h).  Frees r.
+ */
+void request_reply_static(struct request *r, int status, const char *content_type,
+			  const void *data, size_t len);
 
 /* Replies with doc serialised (reference stolen; NULL means out of memory: 503). Frees r. */
 void request_reply_json(struct request *r, int status, const char *content_type, json_t *doc);

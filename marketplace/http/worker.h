@@ -16,6 +16,7 @@ struct http_app;
 struct conn_guard_loop;
 struct quota;
 struct identity_cache;
+struct static_files;
 
 struct worker {
 	int index;
@@ -32,6 +33,7 @@ struct worker {
 	struct db_pool *db_read;  /* replica when configured, else the same as db */
 	struct metrics *metrics;  /* written by this thread only, read by /metrics */
 	struct identity_cache *identities; /* this thread's; see identity_cache.h */
+	const struct static_files *web; /* the web front end, shared by every worker (read only) */
 	struct event *shutdown_ev;
 	struct event *drain_timer;
 	struct event *sweep_timer; /* worker 0 only: removes expired idempotency keys */

@@ -122,6 +122,26 @@ START_TEST(empty_environment_values_are_unset)
 }
 END_TEST
 
+/* The built front end: the checkout's web/dist unless told; empty is a value here, "none". */
+START_TEST(web_dir)
+{
+	ck_assert_msg(LOAD(NULL, "serve"), "%s", err);
+	size_t n = strlen(cfg.web_dir);
+	ck_assert_msg(cfg.web_dir[0] == '/' && n > 9 && strcmp(cfg.web_dir + n - 9, "/web/dist") == 0,
+		      "default web dir %s", cfg.web_dir);
+	static const struct env_var env[] = {{"MARKETPLACE_WEB_DIR", "/srv/web"}, {NULL, NULL}};
+	ck_assert_msg(LOAD(env, "serve"), "%s", err);
+	ck_assert_str_eq(cfg.web_dir, "/srv/web");
+	ck_assert_msg(LOAD(env, "serve", "--web-dir", "other"), "%s", err);
+	ck_assert_str_eq(cfg.web_dir, "other");
+	ck_assert_msg(LOAD(env, "serve", "--web-dir="), "%s", err);
+	ck_assert_str_eq(cfg.web_dir, "");
+	static const struct env_var none[] = {{"MARKETPLACE_WEB_DIR", ""}, {NULL, NULL}};
+	ck_assert_msg(LOAD(none, "serve"), "%s", err);
+	ck_assert_str_eq(cfg.web_dir, "");
+}
+END_TEST
+
 START_TEST(trusted_proxies)
 {
 	static const struct env_var env[] = {{"MARKETPLACE_TRUSTED_PROXIES", "10.0.0.0/8, ::1 fd00::/8"},
@@ -394,6 +414,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, environment_values);
 	tcase_add_test(tc, empty_environment_values_are_unset);
+	tcase_add_test(tc, web_dir);
 	tcase_add_test(tc, trusted_proxies);
 	tcase_add_test(tc, trusted_proxies_error_names_the_setting);
 	tcase_add_test(tc, admission_settings);
