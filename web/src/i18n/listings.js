@@ -122,6 +122,9 @@ export default {
 		'listings.interest_value_hint': 'Để trống nếu muốn thỏa thuận sau.',
 		'listings.interest_send': 'Gửi quan tâm',
 		'listings.open_deal': 'Xem giao dịch đang mở của tổ chức bạn',
+		'listings.has_open_deal': 'Tổ chức của bạn đã có một giao dịch đang mở với tin này; hãy tiếp tục trao đổi trong giao dịch đó.',
+		'listings.stale': 'Tin đã được thay đổi từ khi bạn mở trang này. Hãy tải lại để xem bản mới nhất rồi thực hiện lại.',
+		'listings.reload': 'Tải lại trang',
 
 		// Matches and their reasons
 		'listings.matches': 'Kết nối phù hợp',
@@ -317,6 +320,9 @@ export default {
 		'listings.interest_value_hint': 'Leave empty to agree on it later.',
 		'listings.interest_send': 'Send interest',
 		'listings.open_deal': 'See your organisation’s open deal',
+		'listings.has_open_deal': 'Your organisation already has an open deal on this listing; carry on the conversation there.',
+		'listings.stale': 'This listing changed since you opened this page. Reload to see the latest version, then try again.',
+		'listings.reload': 'Reload the page',
 
 		'listings.matches': 'Matching listings',
 		'listings.matches_hint_offer': 'Published demands that fit this offer, best first.',

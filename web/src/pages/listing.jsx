@@ -10,8 +10,8 @@ import { session } from '../session.js';
 import { useSignal } from '../signal.js';
 import { t, label } from '../i18n/index.js';
 import { Badge, Field, Loading, PageTitle, Problem, fieldErrors, useApi } from '../components.jsx';
-import { date, money, priceRange } from '../format.js';
-import { OrgName, useIdempotencyKey, useIndicators, useIndicatorTitle, useNames } from './listings_shared.jsx';
+import { date, money } from '../format.js';
+import { OrgName, price, useIdempotencyKey, useIndicators, useIndicatorTitle, useNames } from './listings_shared.jsx';
 import { ActionsPanel, Feedback } from './listings_actions.jsx';
 import { Matches } from './listings_matches.jsx';
 
@@ -117,7 +117,7 @@ function Facts({ listing: l }) {
 				{row('listings.trl', l.trl ? t('listings.trl_value', { n: l.trl }) : null)}
 				{row('listings.ip_status', l.ip_status ? label('ip_status', l.ip_status) : null)}
 				{row('listings.transfer_modes', l.transfer_modes.length ? l.transfer_modes.map((m) => label('transfer_mode', m)).join(', ') : null)}
-				{row('listings.price', priceRange(l.price_min_vnd, l.price_max_vnd))}
+				{row('listings.price', price(l))}
 				{row('listings.keywords', l.keywords.length ? (
 					<ul class="tags">{l.keywords.map((k) => <li key={k}>{k}</li>)}</ul>
 				) : null)}
@@ -203,10 +203,12 @@ function Interest({ listing, signedIn }) {
 					hint={/^\d+$/.test(digits) ? money(Number(digits)) : t('listings.interest_value_hint')}>
 					{(p) => <input {...p} type="text" inputMode="numeric" value={value} onInput={(e) => setValue(e.currentTarget.value)} />}
 				</Field>
-				<Problem problem={state.problem} fields={['message', 'proposed_value_vnd']} />
 				{state.problem?.deal_id ? (
-					<p><Link href={`/deals/${state.problem.deal_id}`}>{t('listings.open_deal')}</Link></p>
-				) : null}
+					<div class="alert alert-info" role="alert">
+						<p>{t('listings.has_open_deal')}</p>
+						<p><Link href={`/deals/${state.problem.deal_id}`}>{t('listings.open_deal')}</Link></p>
+					</div>
+				) : <Problem problem={state.problem} fields={['message', 'proposed_value_vnd']} />}
 				<button type="submit" class="primary" disabled={state.busy}>{t('listings.interest_send')}</button>
 			</form>
 		</section>

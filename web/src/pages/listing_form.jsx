@@ -14,7 +14,7 @@ import { t, label, ENUMS } from '../i18n/index.js';
 import { Field, Loading, PageTitle, Problem, fieldErrors, useApi, useRefName } from '../components.jsx';
 import { money } from '../format.js';
 import { EDITABLE } from './listings_actions.jsx';
-import { SectorOptions, errorFor, listingHref, useIdempotencyKey, useIndicators, useIndicatorTitle, useNames } from './listings_shared.jsx';
+import { SectorOptions, WriteProblem, errorFor, listingHref, useIdempotencyKey, useIndicators, useIndicatorTitle, useNames } from './listings_shared.jsx';
 
 const TECH_ONLY_EXCLUDED = ['sale', 'lease'];
 const FIELDS = ['kind', 'title', 'summary', 'description', 'sector', 'keywords', 'trl', 'ip_status', 'transfer_modes',
@@ -159,7 +159,7 @@ function ListingForm({ listing, initial }) {
 			{listing ? <p><Link href={listingHref(listing)}>{listing.ref}: {listing.title}</Link></p> : null}
 			{!creating && listing.status === 'published' ? <p class="alert alert-info" role="note">{t('listings.form_republish')}</p> : null}
 			{creating ? <p class="hint">{t('listings.form_intro')}</p> : null}
-			<Problem problem={state.problem} fields={shown} />
+			<WriteProblem problem={state.problem} fields={shown} />
 			<form onSubmit={onSubmit} noValidate>
 				<section aria-labelledby="sec-main">
 					<h2 id="sec-main">{t('listings.form_main')}</h2>

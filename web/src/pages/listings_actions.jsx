@@ -10,6 +10,7 @@ import { api, post } from '../api.js';
 import { Link, navigate } from '../router.js';
 import { t, label, ENUMS } from '../i18n/index.js';
 import { Field, Loading, Problem, fieldErrors, useApi } from '../components.jsx';
+import { WriteProblem } from './listings_shared.jsx';
 import { dateTime } from '../format.js';
 
 // Which actions each side may take from each status (the API's lifecycle).
@@ -83,7 +84,7 @@ export function ActionsPanel({ listing, admin, onDone }) {
 		);
 	};
 	const editable = !admin && EDITABLE.includes(listing.status);
-	if (!actions.length && !editable) return null;
+	if (!actions.length && !editable && !state.done) return null;
 	return (
 		<section class="panel actions-panel" aria-labelledby={admin ? 'admin-actions-h' : 'owner-actions-h'}>
 			<h2 id={admin ? 'admin-actions-h' : 'owner-actions-h'}>{t(admin ? 'listings.admin_actions' : 'listings.owner_actions')}</h2>
@@ -93,7 +94,7 @@ export function ActionsPanel({ listing, admin, onDone }) {
 				{actions.map(button)}
 			</div>
 			{asking ? <ReasonForm action={asking} busy={state.busy === asking} onCancel={() => setAsking(null)} run={run} /> : null}
-			<Problem problem={asking ? null : state.problem} />
+			<WriteProblem problem={asking ? null : state.problem} />
 			{state.done ? <p class="alert alert-ok" role="status">{t(`listings.done_${state.done}`)}</p> : null}
 		</section>
 	);
@@ -115,7 +116,7 @@ function ReasonForm({ action, busy, onCancel, run }) {
 			<Field label={t('listings.reason_label')} name="reason" error={errors.reason} hint={t('listings.reason_hint')} required>
 				{(p) => <textarea {...p} maxLength={2000} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />}
 			</Field>
-			<Problem problem={problem} fields={['reason']} />
+			<WriteProblem problem={problem} fields={['reason']} />
 			<div class="actions">
 				<button type="submit" class="danger" disabled={busy}>{t(`listings.confirm_${action}`)}</button>
 				<button type="button" class="secondary" onClick={onCancel}>{t('common.cancel')}</button>

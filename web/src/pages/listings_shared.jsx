@@ -8,12 +8,15 @@ import { get, newKey } from '../api.js';
 import { Link } from '../router.js';
 import { lang, t, label } from '../i18n/index.js';
 import { useSignal } from '../signal.js';
-import { useProvinces, useSectors, useRefName } from '../components.jsx';
+import { Problem, useProvinces, useSectors, useRefName } from '../components.jsx';
 import { date, priceRange } from '../format.js';
 import '../styles/listings.css';
 
 // A listing's address: its ref reads better than its uuid and works as well.
 export const listingHref = (l) => `/listings/${encodeURIComponent(l.ref || l.id)}`;
+
+// A listing's price range, kept from breaking between a number and its ₫.
+export const price = (l) => priceRange(l.price_min_vnd, l.price_max_vnd).replace(/ ₫/g, '\u00a0₫');
 
 // Looks up sector and province names by code / slug in the current language.
 export function useNames() {
@@ -92,7 +95,7 @@ export function ListingCard({ listing: l }) {
 				<div><dt>{t('listings.sector')}</dt><dd>{names.sector(l.sector)}</dd></div>
 				<div><dt>{t('listings.province')}</dt><dd>{names.province(l.province)}</dd></div>
 				{l.trl ? <div><dt>{t('listings.trl_short')}</dt><dd>{l.trl}</dd></div> : null}
-				<div><dt>{t('listings.price')}</dt><dd>{priceRange(l.price_min_vnd, l.price_max_vnd)}</dd></div>
+				<div><dt>{t('listings.price')}</dt><dd>{price(l)}</dd></div>
 				<div><dt>{t('listings.organization')}</dt><dd><OrgName org={l.organization} /></dd></div>
 				<div><dt>{t('listings.published_at')}</dt><dd>{date(l.published_at)}</dd></div>
 			</dl>
@@ -122,4 +125,19 @@ export function useIdempotencyKey() {
 		}
 		return memo.key;
 	};
+}
+
+// A refused write: a stale If-Match (412) is explained in the reader's
+// language with a way to fetch the listing again; anything else as the API
+// words it.
+export function WriteProblem({ problem, fields }) {
+	if (problem?.status === 412) {
+		return (
+			<div class="alert alert-error" role="alert">
+				<p>{t('listings.stale')}</p>
+				<button type="button" class="secondary" onClick={() => window.location.reload()}>{t('listings.reload')}</button>
+			</div>
+		);
+	}
+	return <Problem problem={problem} fields={fields} />;
 }

@@ -10,7 +10,7 @@ import { useSignal } from '../signal.js';
 import { t, label, ENUMS } from '../i18n/index.js';
 import { Badge, Field, MoreButton, PageTitle, Problem, usePagedList } from '../components.jsx';
 import { date } from '../format.js';
-import { listingHref } from './listings_shared.jsx';
+import { WriteProblem, listingHref } from './listings_shared.jsx';
 import { listingAction } from './listings_actions.jsx';
 
 const QUICK = { draft: 'submit', rejected: 'submit', expired: 'renew' };
@@ -45,7 +45,8 @@ export default function MyListingsPage() {
 				</Field>
 				<Link href="/listings/new" class="button">{t('listings.new')}</Link>
 			</div>
-			<Problem problem={state.problem || list.problem} />
+			<WriteProblem problem={state.problem} />
+			<Problem problem={list.problem} />
 			{state.done ? <p class="alert alert-ok" role="status">{state.done}</p> : null}
 			{!list.loading && !list.problem && list.items.length === 0 ? (
 				<p role="status">{status ? t('listings.mine_none_status') : t('listings.mine_none')}</p>
