@@ -10,6 +10,7 @@ import { api } from '../api.js';
 import { t } from '../i18n/index.js';
 import { number } from '../format.js';
 import { Field, Loading, PageTitle, Problem, fieldErrors, useApi } from '../components.jsx';
+import { FormProblem } from './admin_problem.jsx';
 import { targetText, title, valueText } from './admin_indicator.js';
 import '../styles/admin.css';
 
@@ -73,13 +74,6 @@ function parse(ind, text) {
 	return /^-?\d+(\.\d+)?$/.test(n) ? Number(n) : s;
 }
 
-// A refusal the fields beside the inputs do not already say all of.
-function unplaced(problem, fields) {
-	if (!problem) return false;
-	const errors = problem.errors || [];
-	return !errors.length || errors.some((e) => !fields.includes(e.field));
-}
-
 function YearForm({ ind, point, onSaved }) {
 	const year = point.year;
 	const key = isBase(ind) ? 'base' : 'value';
@@ -128,7 +122,7 @@ function YearForm({ ind, point, onSaved }) {
 			<Field label={yearLabel(t('admin.iv.note'))} name="note" error={errors.note}>
 				{(p) => <textarea {...p} class="iv-note" maxLength={2000} value={note} onInput={(e) => setNote(e.currentTarget.value)} />}
 			</Field>
-			{unplaced(problem, [key, 'note', 'year']) ? <Problem problem={problem} fields={[key, 'note', 'year']} /> : null}
+			<FormProblem problem={problem} fields={[key, 'note', 'year']} />
 			<div class="actions">
 				<button type="submit" class="primary" disabled={busy}>
 					{t('common.save')}<span class="visually-hidden"> {ind.code} {t('admin.iv.of_year', { year })}</span>
