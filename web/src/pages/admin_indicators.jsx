@@ -7,7 +7,7 @@
 // year's figure whole and takes no If-Match (the spec asks for none).
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { t } from '../i18n/index.js';
+import { lang, t } from '../i18n/index.js';
 import { number } from '../format.js';
 import { Field, Loading, PageTitle, Problem, fieldErrors, useApi } from '../components.jsx';
 import { FormProblem } from './admin_problem.jsx';
@@ -78,7 +78,11 @@ function YearForm({ ind, point, onSaved }) {
 	const year = point.year;
 	const key = isBase(ind) ? 'base' : 'value';
 	const initial = isBase(ind) ? point.base : point.value;
-	const [value, setValue] = useState(initial == null ? '' : String(initial));
+	// Decimals as a Vietnamese reader writes them ("48,5"); parse() takes both.
+	const [value, setValue] = useState(() => {
+		if (initial == null) return '';
+		return typeof initial === 'number' && lang.value === 'vi' ? String(initial).replace('.', ',') : String(initial);
+	});
 	const [note, setNote] = useState(point.note || '');
 	const [busy, setBusy] = useState(false);
 	const [problem, setProblem] = useState(null);
