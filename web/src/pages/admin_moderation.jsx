@@ -43,7 +43,8 @@ export default function ModerationPage() {
 			loading: false,
 			problem: queue.problem || completed.problem || null,
 			queue: queue.items || [],
-			completed: (completed.items || []).filter((d) => !d.verified),
+			// Oldest first, like the queue: the longest-waiting verification on top.
+			completed: (completed.items || []).filter((d) => !d.verified).sort((a, b) => a.state_at.localeCompare(b.state_at)),
 		});
 	};
 	useEffect(() => {
@@ -103,7 +104,7 @@ export default function ModerationPage() {
 				))}
 			</Section>
 			<Section id="mod-orgs" title={t('admin.mod.orgs')} count={orgs.length} loading={state.loading}>
-				{orgs.map((i) => <OrganizationItem key={i.id} item={i} onVerified={orgVerified} onDone={done} />)}
+				{orgs.map((i) => <OrganizationItem key={i.id} item={i} onVerified={orgVerified} />)}
 			</Section>
 			<Section id="mod-disputes" title={t('admin.mod.disputes')} count={disputes.length} loading={state.loading}>
 				{disputes.map((i) => <DisputeItem key={i.id} item={i} />)}
@@ -162,11 +163,17 @@ function ListingItem({ item, orgQueued, onDone, onReplace }) {
 			setBlocked(true);
 			return;
 		}
-		setProblem(res.problem);
-		if (res.status === 412) {
-			const fresh = await get(`/listings/${l.id}`);
-			if (fresh.ok) onReplace(fresh.data);
+		if (res.status !== 412) {
+			setProblem(res.problem);
+			return;
 		}
+		const fresh = await get(`/listings/${l.id}`);
+		if (fresh.ok && fresh.data.status !== 'pending_review') {
+			onDone(l.id, t('admin.mod.gone', { title: l.title, status: label('status', fresh.data.status) }));
+			return;
+		}
+		if (fresh.ok) onReplace(fresh.data);
+		setProblem({ title: t('admin.mod.stale'), errors: [] });
 	};
 	const approve = async () => {
 		setBusy(true);
@@ -240,7 +247,7 @@ function ListingItem({ item, orgQueued, onDone, onReplace }) {
 	);
 }
 
-function OrganizationItem({ item, onVerified, onDone }) {
+function OrganizationItem({ item, onVerified }) {
 	const o = item.organization;
 	const provinces = useProvinces();
 	const refName = useRefName();
@@ -256,7 +263,7 @@ function OrganizationItem({ item, onVerified, onDone }) {
 		const res = await post(`/organizations/${o.id}/verify`, text ? { note: text } : {});
 		setBusy(false);
 		if (res.ok) onVerified(o, t('admin.mod.verified_done', { name: o.name }));
-		else if (res.status === 409) onDone(o.id, t('admin.mod.already_verified', { name: o.name }));
+		else if (res.status === 409) onVerified(o, t('admin.mod.already_verified', { name: o.name }));
 		else setProblem(res.problem);
 	};
 	const errors = fieldErrors(problem);
