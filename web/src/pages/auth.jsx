@@ -12,6 +12,7 @@ import { ENUMS, label, t } from '../i18n/index.js';
 import { Link, location, navigate, searchParams } from '../router.js';
 import { session, signIn } from '../session.js';
 import { useSignal } from '../signal.js';
+import { localProblem } from './deals_shared.jsx';
 import '../styles/deals.css';
 
 // Only a path of this site: "/x", never "//host" or "/\host" (which
@@ -89,7 +90,7 @@ function LoginForm() {
 				<p>{t('auth.wait_seconds', { n: failure.retryAfter || 1 })}</p>
 			</div>
 		);
-	} else if (failure) alert = <Problem problem={failure.problem} fields={['email', 'password']} />;
+	} else if (failure) alert = <Problem problem={localProblem(failure)} fields={['email', 'password']} />;
 	return (
 		<section class="auth-box">
 			<PageTitle>{t('auth.login_title')}</PageTitle>
@@ -112,11 +113,11 @@ function LoginForm() {
 
 const EMPTY_ORG = { name: '', kind: '', tax_code: '', province: 'quang-tri', address: '', website: '', description: '' };
 
-// The organisation's fields as the API takes them: trimmed, and the
-// optional ones left out when blank.
+// The organisation's fields as the API takes them: trimmed, and blank ones
+// left out (a missing kind is then named as missing, not as too short).
 function orgBody(org) {
-	const out = { name: org.name.trim(), kind: org.kind, province: org.province };
-	for (const k of ['tax_code', 'address', 'website', 'description']) {
+	const out = { name: org.name.trim(), province: org.province };
+	for (const k of ['kind', 'tax_code', 'address', 'website', 'description']) {
 		const v = org[k].trim();
 		if (v) out[k] = v;
 	}
@@ -148,12 +149,12 @@ function RegisterForm() {
 		const res = await post('/auth/register', body, { idempotencyKey: key });
 		if (!res.ok) {
 			setBusy(false);
-			setProblem(res.problem);
+			setProblem(localProblem(res));
 			return;
 		}
 		const failed = await logIn(body.email, body.password);
 		setBusy(false);
-		if (failed) setProblem(failed.problem);
+		if (failed) setProblem(localProblem(failed));
 		else setDone(true);
 	};
 	if (session.value.token && !done && !busy) return <AlreadySignedIn />;

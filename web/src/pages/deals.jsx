@@ -88,13 +88,13 @@ export default function DealsPage() {
 										<Link href={`/deals/${d.id}`}>{d.listing.title}</Link>
 										<span class="meta"> {d.listing.ref} · {label('kind', d.listing.kind)}</span>
 									</th>
-									<td><Counterparty deal={d} provinceName={provinceName} /></td>
-									{admin ? null : <td>{d.my_role ? t(`deals.role.${d.my_role}`) : '—'}</td>}
-									<td>
+									<td data-label={admin ? t('deals.col_parties') : t('deals.col_counterparty')}><Counterparty deal={d} provinceName={provinceName} /></td>
+									{admin ? null : <td data-label={t('deals.col_role')}>{d.my_role ? t(`deals.role.${d.my_role}`) : '—'}</td>}
+									<td data-label={t('deals.col_state')}>
 										<DealStateBadge state={d.state} />
 										{d.state === 'completed' && d.verified ? <span class="verified-mark"> {t('deals.verified_short')}</span> : null}
 									</td>
-									<td><time dateTime={d.updated_at}>{dateTime(d.updated_at)}</time></td>
+									<td data-label={t('deals.col_changed')}><time dateTime={d.updated_at}>{dateTime(d.updated_at)}</time></td>
 								</tr>
 							))}
 						</tbody>

@@ -9,6 +9,7 @@ import { dateTime } from '../format.js';
 import { t } from '../i18n/index.js';
 import { Link, location, navigate, searchParams } from '../router.js';
 import { useSignal } from '../signal.js';
+import { localProblem } from './deals_shared.jsx';
 import '../styles/deals.css';
 
 // Where a notification points, and the words of that link.
@@ -41,8 +42,8 @@ function Item({ n, onRead }) {
 				{/* A click on the link (which Link turns into a navigation) bubbles here. */}
 				{to ? <span onClick={() => !n.read && post(`/notifications/${n.id}/read`)}><Link href={to.href}>{to.text}</Link></span> : null}
 				{n.read ? null : (
-					<button type="button" class="linklike" disabled={busy} onClick={markRead}>
-						{t('notif.mark_read')}<span class="visually-hidden">: {n.message}</span>
+					<button type="button" class="linklike" disabled={busy} aria-label={`${t('notif.mark_read')}: ${n.message}`} onClick={markRead}>
+						{t('notif.mark_read')}
 					</button>
 				)}
 			</div>
@@ -60,7 +61,7 @@ export default function NotificationsPage() {
 	const toggle = (e) => navigate(`/notifications${e.currentTarget.checked ? '?unread=true' : ''}`, { replace: true });
 	const onRead = (n, res) => {
 		if (!res.ok) {
-			setProblem(res.problem);
+			setProblem(localProblem(res));
 			return;
 		}
 		setProblem(null);
@@ -71,7 +72,7 @@ export default function NotificationsPage() {
 		setProblem(null);
 		const res = await post('/notifications/read-all');
 		if (!res.ok) {
-			setProblem(res.problem);
+			setProblem(localProblem(res));
 			return;
 		}
 		setStatus(t('notif.marked_all', { n: res.data.marked_read }));

@@ -9,7 +9,7 @@ import { Field, MoreButton, PageTitle, Problem, fieldErrors, usePagedList, useRe
 import { date, money } from '../format.js';
 import { ENUMS, label, t } from '../i18n/index.js';
 import { Link } from '../router.js';
-import { useProvinceName } from './deals_shared.jsx';
+import { localProblem, useProvinceName } from './deals_shared.jsx';
 import '../styles/deals.css';
 
 // The saved filters as [label, value-in-words] pairs, in a stable order.
@@ -53,7 +53,7 @@ function SavedItem({ s, words, onDeleted }) {
 		const res = await api('DELETE', `/saved-searches/${s.id}`);
 		setBusy(false);
 		if (res.ok || res.status === 404) onDeleted(s);
-		else setProblem(res.problem);
+		else setProblem(localProblem(res));
 	};
 	const pairs = words(s.filters || {});
 	return (
@@ -81,11 +81,9 @@ function SavedItem({ s, words, onDeleted }) {
 				</div>
 			) : (
 				<div class="actions">
-					<Link class="button" href={`/${query(s.filters)}`}>
-						{t('saved.results')}<span class="visually-hidden">: {s.name}</span>
-					</Link>
-					<button type="button" class="secondary" onClick={() => setConfirming(true)}>
-						{t('common.delete')}<span class="visually-hidden">: {s.name}</span>
+					<Link class="button" href={`/${query(s.filters)}`} aria-label={`${t('saved.results')}: ${s.name}`}>{t('saved.results')}</Link>
+					<button type="button" class="secondary" aria-label={`${t('common.delete')}: ${s.name}`} onClick={() => setConfirming(true)}>
+						{t('common.delete')}
 					</button>
 				</div>
 			)}
@@ -110,7 +108,7 @@ function CreateForm({ onCreated }) {
 		const res = await post('/saved-searches', { name: values.name.trim(), filters }, { idempotencyKey: key });
 		setBusy(false);
 		if (!res.ok) {
-			setProblem(res.problem);
+			setProblem(localProblem(res));
 			return;
 		}
 		setValues({ name: '', q: '', kind: '' });
