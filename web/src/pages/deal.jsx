@@ -2,7 +2,7 @@
 // administrators) see it: the listing, both sides, the state, values and
 // contract, the two-sided agreement, the actions open to the caller now
 // (deals_actions.jsx), the message thread and the history in words.
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { newKey, post } from '../api.js';
 import { Field, Loading, MoreButton, PageTitle, Problem, fieldErrors, useApi, usePagedList } from '../components.jsx';
 import { dateTime, money } from '../format.js';
@@ -202,6 +202,12 @@ export default function DealPage({ id }) {
 	const [historyTick, setHistoryTick] = useState(0);
 	const provinceName = useProvinceName();
 	const admin = isAdmin();
+	// After an action its buttons are replaced: keyboard focus goes to
+	// what happened instead of falling back to the top of the page.
+	const outcomeRef = useRef(null);
+	useEffect(() => {
+		if (outcome) outcomeRef.current?.focus();
+	}, [outcome]);
 	// The latest copy: a transition's answer, else what GET gave.
 	const current = deal && res?.ok && deal.version >= res.data.version ? deal : res?.ok ? res.data : null;
 	if (!current) {
@@ -239,13 +245,15 @@ export default function DealPage({ id }) {
 			<PageTitle text={t('deal.title', { title: current.listing.title })}>
 				<span class="kicker">{t('deal.kicker')}</span> {current.listing.title}
 			</PageTitle>
-			{outcome?.ok ? <div class="alert alert-ok" role="status">{outcome.text}</div> : null}
-			{outcome && !outcome.ok ? (
-				<>
-					<Problem problem={outcome.problem} />
-					{outcome.stale ? <p class="alert alert-info" role="status">{t('deal.reloaded')}</p> : null}
-				</>
-			) : null}
+			<div ref={outcomeRef} tabIndex={-1} class="outcome">
+				{outcome?.ok ? <div class="alert alert-ok" role="status">{outcome.text}</div> : null}
+				{outcome && !outcome.ok ? (
+					<>
+						<Problem problem={outcome.problem} />
+						{outcome.stale ? <p class="alert alert-info" role="status">{t('deal.reloaded')}</p> : null}
+					</>
+				) : null}
+			</div>
 			<div class="deal-layout">
 				<div>
 					<section aria-labelledby="summary-title">
