@@ -1,0 +1,48 @@
+// Pieces the account, deal, notification and organisation pages share:
+// the deal's state badge (the end-to-end tests find it by its test id),
+// how one of a deal's organisations is named (an anonymous listing's
+// owner shows only its kind and province), province names by slug, and
+// the median first-response time in words.
+import { Badge, useProvinces, useRefName } from '../components.jsx';
+import { label, t } from '../i18n/index.js';
+
+export function DealStateBadge({ state }) {
+	return <span data-testid="deal-state"><Badge group="deal_state" value={state} /></span>;
+}
+
+// (slug) -> the province's name in the current language (the slug until
+// the reference list has arrived).
+export function useProvinceName() {
+	const provinces = useProvinces();
+	const refName = useRefName();
+	return (slug) => {
+		const p = provinces.find((x) => x.slug === slug);
+		return p ? refName(p) : slug || '—';
+	};
+}
+
+// A DealOrganization (or ListingOwner) in words; `id` and `name` are
+// absent while the API keeps an anonymous listing's owner hidden.
+export function orgText(org, provinceName) {
+	if (!org) return '—';
+	if (org.name) return org.name;
+	return t('deals.org_hidden', { kind: label('org_kind', org.kind), province: provinceName(org.province) });
+}
+
+// The median hours from an interest to the first answer, in words.
+export function responseTimeText(hours) {
+	if (hours === null || hours === undefined) return t('org.response_none');
+	if (hours < 1) return t('org.response_within_hour');
+	if (hours < 48) return t('org.response_hours', { n: Math.round(hours) });
+	return t('org.response_days', { n: Math.round(hours / 24) });
+}
+
+// The API's problem titles are English ("Precondition Failed"); these
+// pages head the banner with the status in the reader's language and keep
+// the API's detail below it.
+const TITLED = [400, 403, 404, 409, 412, 413, 422, 429, 503];
+export function localProblem(res) {
+	if (!res || res.ok || !res.problem) return null;
+	if (!TITLED.includes(res.status)) return res.problem;
+	return { ...res.problem, title: t(`problem.${res.status}`) };
+}
