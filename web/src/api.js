@@ -1,6 +1,6 @@
 // The only door to the server: the public API under /api/v1, as any other
 // client uses it.  Every call resolves (never throws) to
-//   { ok, status, data, etag, problem }
+//   { ok, status, data, etag, problem, retryAfter }
 // where `problem` is the RFC 9457 document of a refusal ({title, detail,
 // errors: [{field, message}]}) or a synthetic one when the network failed.
 import { session, signOut } from './session.js';
@@ -34,7 +34,8 @@ export async function api(method, path, { body, ifMatch, idempotencyKey, raw } =
 	if (!res.ok) {
 		const problem = data && typeof data === 'object' ? data : { title: res.statusText };
 		if (!Array.isArray(problem.errors)) problem.errors = [];
-		return { ok: false, status: res.status, problem, etag };
+		const retryAfter = Number.parseInt(res.headers.get('Retry-After') || '', 10);
+		return { ok: false, status: res.status, problem, etag, retryAfter: Number.isFinite(retryAfter) ? retryAfter : null };
 	}
 	return { ok: true, status: res.status, data, etag };
 }

@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get } from './api.js';
 import { lang, t, label } from './i18n/index.js';
+import { vietnameseApiMessage } from './i18n/api_messages.js';
 import { useSignal } from './signal.js';
 
 let fieldSeq = 0;
@@ -29,25 +30,37 @@ export function Field({ label: text, name, error, hint, required, children }) {
 	);
 }
 
-// The API's field errors as {field: message}; nested fields ("equipment[0].year")
+// A field message of the API in the reader's language.
+const fieldMessage = (message) => (lang.value === 'vi' ? vietnameseApiMessage(message) : message);
+
+// The API's field errors as {field: message}; nested fields ("equipment.year")
 // keep their full name, and a page shows what it has no field for in the banner.
 export function fieldErrors(problem) {
 	const out = {};
-	for (const e of problem?.errors || []) if (e && e.field && !out[e.field]) out[e.field] = e.message;
+	for (const e of problem?.errors || []) if (e && e.field && !out[e.field]) out[e.field] = fieldMessage(e.message);
 	return out;
 }
 
+// The heading of a refusal: the status in the reader's language (the API's
+// titles are English), unless the page says better.
+function problemTitle(problem) {
+	const key = `problem.${problem.status}`;
+	const local = t(key);
+	return local !== key ? local : (problem.title || t('common.error'));
+}
+
 // A refused request, announced to screen readers.  `fields` lists the field
-// names the page shows beside inputs; other errors are listed here.
-export function Problem({ problem, fields = [] }) {
+// names the page shows beside inputs; other errors are listed here.  The
+// API's detail is English: marked so, for screen readers, on Vietnamese pages.
+export function Problem({ problem, fields = [], title }) {
 	if (!problem) return null;
 	if (problem.title === 'network') return <div class="alert alert-error" role="alert">{t('common.network')}</div>;
 	const rest = (problem.errors || []).filter((e) => !fields.includes(e.field));
 	return (
 		<div class="alert alert-error" role="alert">
-			<p><strong>{problem.errors?.length ? t('common.fix_fields') : (problem.title || t('common.error'))}</strong></p>
-			{problem.detail ? <p>{problem.detail}</p> : null}
-			{rest.length ? <ul>{rest.map((e) => <li key={e.field}>{e.field}: {e.message}</li>)}</ul> : null}
+			<p><strong>{title || (problem.errors?.length ? t('common.fix_fields') : problemTitle(problem))}</strong></p>
+			{problem.detail ? <p lang="en">{problem.detail}</p> : null}
+			{rest.length ? <ul>{rest.map((e) => <li key={e.field}>{e.field}: {fieldMessage(e.message)}</li>)}</ul> : null}
 		</div>
 	);
 }

@@ -3,15 +3,6 @@
 // organization), Vietnamese first.
 export default {
 	vi: {
-		'problem.400': 'Yêu cầu không hợp lệ',
-		'problem.403': 'Bạn không có quyền thực hiện thao tác này',
-		'problem.404': 'Không tìm thấy',
-		'problem.409': 'Không thực hiện được ở trạng thái hiện tại',
-		'problem.412': 'Dữ liệu đã thay đổi kể từ khi bạn mở trang',
-		'problem.413': 'Nội dung quá dài',
-		'problem.422': 'Dữ liệu chưa hợp lệ',
-		'problem.429': 'Quá nhiều yêu cầu, vui lòng thử lại sau ít phút',
-		'problem.503': 'Hệ thống tạm thời gián đoạn, vui lòng thử lại sau',
 
 		'auth.login_title': 'Đăng nhập',
 		'auth.login_button': 'Đăng nhập',
@@ -251,15 +242,6 @@ export default {
 		'saved.see_org': 'Xem tổ chức',
 	},
 	en: {
-		'problem.400': 'The request is not valid',
-		'problem.403': 'You may not do this',
-		'problem.404': 'Not found',
-		'problem.409': 'Not possible in the current state',
-		'problem.412': 'The data changed since you opened the page',
-		'problem.413': 'The content is too long',
-		'problem.422': 'Some data is not valid',
-		'problem.429': 'Too many requests; please try again in a moment',
-		'problem.503': 'The service is briefly unavailable; please try again later',
 
 		'auth.login_title': 'Sign in',
 		'auth.login_button': 'Sign in',

@@ -12,7 +12,6 @@ import { ENUMS, label, t } from '../i18n/index.js';
 import { Link, location, navigate, searchParams } from '../router.js';
 import { session, signIn } from '../session.js';
 import { useSignal } from '../signal.js';
-import { localProblem } from './deals_shared.jsx';
 import '../styles/deals.css';
 
 // Only a path of this site: "/x", never "//host" or "/\host" (which
@@ -23,31 +22,9 @@ function safeNext(next) {
 	return next;
 }
 
-// POST /auth/login itself, not through api(): its 429 tells the wait only
-// in the Retry-After header, which api() does not hand back.  Resolves to
-// { ok, status, data, problem, retryAfter } like api() does.
-async function requestLogin(email, password) {
-	let res;
-	try {
-		res = await fetch('/api/v1/auth/login', {
-			method: 'POST',
-			headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
-			body: JSON.stringify({ email, password }),
-		});
-	} catch (e) {
-		return { ok: false, status: 0, problem: { title: 'network', detail: String(e), errors: [] } };
-	}
-	const data = await res.json().catch(() => null);
-	if (res.ok) return { ok: true, status: res.status, data };
-	const problem = data && typeof data === 'object' ? data : { title: res.statusText };
-	if (!Array.isArray(problem.errors)) problem.errors = [];
-	const retryAfter = Number.parseInt(res.headers.get('Retry-After') || '', 10);
-	return { ok: false, status: res.status, problem, retryAfter: Number.isFinite(retryAfter) ? retryAfter : null };
-}
-
 // Logs in and fills the session; resolves to null or the failed response.
 async function logIn(email, password) {
-	const res = await requestLogin(email, password);
+	const res = await post('/auth/login', { email, password });
 	if (!res.ok) return res;
 	signIn(res.data.token, { user: res.data.user, organization: null });
 	const me = await get('/me');
@@ -82,7 +59,7 @@ function LoginForm() {
 	};
 	const errors = failure?.status === 422 ? fieldErrors(failure.problem) : {};
 	let alert = null;
-	if (failure?.status === 401) alert = <Problem problem={{ ...failure.problem, title: t('auth.login_failed') }} />;
+	if (failure?.status === 401) alert = <Problem problem={failure.problem} title={t('auth.login_failed')} />;
 	else if (failure?.status === 429) {
 		alert = (
 			<div class="alert alert-error" role="alert">
@@ -90,7 +67,7 @@ function LoginForm() {
 				<p>{t('auth.wait_seconds', { n: failure.retryAfter || 1 })}</p>
 			</div>
 		);
-	} else if (failure) alert = <Problem problem={localProblem(failure)} fields={['email', 'password']} />;
+	} else if (failure) alert = <Problem problem={failure.problem} fields={['email', 'password']} />;
 	return (
 		<section class="auth-box">
 			<PageTitle>{t('auth.login_title')}</PageTitle>
@@ -149,12 +126,12 @@ function RegisterForm() {
 		const res = await post('/auth/register', body, { idempotencyKey: key });
 		if (!res.ok) {
 			setBusy(false);
-			setProblem(localProblem(res));
+			setProblem(res.problem);
 			return;
 		}
 		const failed = await logIn(body.email, body.password);
 		setBusy(false);
-		if (failed) setProblem(localProblem(failed));
+		if (failed) setProblem(failed.problem);
 		else setDone(true);
 	};
 	if (session.value.token && !done && !busy) return <AlreadySignedIn />;

@@ -10,7 +10,7 @@ import { ENUMS, label, t } from '../i18n/index.js';
 import { Link } from '../router.js';
 import { isAdmin } from '../session.js';
 import { DealActions } from './deals_actions.jsx';
-import { DealStateBadge, localProblem, orgText, useProvinceName } from './deals_shared.jsx';
+import { DealStateBadge, orgText, useProvinceName } from './deals_shared.jsx';
 import '../styles/deals.css';
 
 const TERMINAL = ['declined', 'withdrawn', 'lapsed', 'cancelled', 'completed'];
@@ -125,7 +125,7 @@ function Messages({ deal }) {
 		const res = await post(`/deals/${deal.id}/messages`, { body: body.trim() }, { idempotencyKey: key });
 		setBusy(false);
 		if (!res.ok) {
-			setProblem(localProblem(res));
+			setProblem(res.problem);
 			return;
 		}
 		setBody('');
@@ -215,7 +215,7 @@ export default function DealPage({ id }) {
 		return (
 			<>
 				<PageTitle>{res.status === 404 ? t('deal.not_found') : t('common.error')}</PageTitle>
-				<Problem problem={localProblem(res)} />
+				<Problem problem={res.problem} />
 				<p><Link href="/deals">{t('deal.back')}</Link></p>
 			</>
 		);
@@ -232,7 +232,7 @@ export default function DealPage({ id }) {
 			setOutcome({ ok: true, text });
 			return;
 		}
-		setOutcome({ ok: false, problem: localProblem(r), stale: r.status === 409 || r.status === 412 });
+		setOutcome({ ok: false, problem: r.problem, stale: r.status === 409 || r.status === 412 });
 		if (r.status === 409 || r.status === 412) {
 			setDeal(null);
 			reload();

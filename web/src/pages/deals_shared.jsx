@@ -36,13 +36,3 @@ export function responseTimeText(hours) {
 	if (hours < 48) return t('org.response_hours', { n: Math.round(hours) });
 	return t('org.response_days', { n: Math.round(hours / 24) });
 }
-
-// The API's problem titles are English ("Precondition Failed"); these
-// pages head the banner with the status in the reader's language and keep
-// the API's detail below it.
-const TITLED = [400, 403, 404, 409, 412, 413, 422, 429, 503];
-export function localProblem(res) {
-	if (!res || res.ok || !res.problem) return null;
-	if (!TITLED.includes(res.status)) return res.problem;
-	return { ...res.problem, title: t(`problem.${res.status}`) };
-}

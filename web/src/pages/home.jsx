@@ -13,7 +13,9 @@ import { money } from '../format.js';
 import { ListingCard, SectorOptions, useIdempotencyKey, useNames } from './listings_shared.jsx';
 
 // The search parameters this page understands, in the API's names.
-const FILTERS = ['q', 'kind', 'sector', 'province', 'trl_min', 'trl_max', 'ip_status', 'transfer_mode', 'price_max_vnd', 'sort'];
+// `indicator` and `organization` have no control here but are kept from the URL
+// (the dashboard and the organisation pages link to such searches).
+const FILTERS = ['q', 'kind', 'sector', 'province', 'trl_min', 'trl_max', 'ip_status', 'transfer_mode', 'price_max_vnd', 'sort', 'indicator', 'organization'];
 const TRLS = [1, 2, 3, 4, 5, 6, 7, 8, 9];
 
 function filtersFrom(search) {

@@ -9,7 +9,6 @@ import { dateTime } from '../format.js';
 import { t } from '../i18n/index.js';
 import { Link, location, navigate, searchParams } from '../router.js';
 import { useSignal } from '../signal.js';
-import { localProblem } from './deals_shared.jsx';
 import '../styles/deals.css';
 
 // Where a notification points, and the words of that link.
@@ -61,7 +60,7 @@ export default function NotificationsPage() {
 	const toggle = (e) => navigate(`/notifications${e.currentTarget.checked ? '?unread=true' : ''}`, { replace: true });
 	const onRead = (n, res) => {
 		if (!res.ok) {
-			setProblem(localProblem(res));
+			setProblem(res.problem);
 			return;
 		}
 		setProblem(null);
@@ -72,7 +71,7 @@ export default function NotificationsPage() {
 		setProblem(null);
 		const res = await post('/notifications/read-all');
 		if (!res.ok) {
-			setProblem(localProblem(res));
+			setProblem(res.problem);
 			return;
 		}
 		setStatus(t('notif.marked_all', { n: res.data.marked_read }));

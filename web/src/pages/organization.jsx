@@ -10,7 +10,7 @@ import { ENUMS, label, t } from '../i18n/index.js';
 import { Link } from '../router.js';
 import { isAdmin, session, signIn } from '../session.js';
 import { useSignal } from '../signal.js';
-import { localProblem, responseTimeText, useProvinceName } from './deals_shared.jsx';
+import { responseTimeText, useProvinceName } from './deals_shared.jsx';
 import '../styles/deals.css';
 
 const FIELDS = ['name', 'kind', 'tax_code', 'province', 'address', 'website', 'description'];
@@ -91,8 +91,8 @@ function EditForm({ org, owner, onSaved, onStale }) {
 		const res = await api('PATCH', `/organizations/${org.id}`, { body, ifMatch: org.version });
 		setBusy(false);
 		if (res.ok) onSaved(res.data);
-		else if (res.status === 412 || res.status === 409) onStale(localProblem(res));
-		else setProblem(localProblem(res));
+		else if (res.status === 412 || res.status === 409) onStale(res.problem);
+		else setProblem(res.problem);
 	};
 	const input = (k, p, extra = {}) => <input {...p} {...extra} value={values[k]} onInput={set(k)} />;
 	return (
@@ -167,7 +167,7 @@ export default function OrganizationPage({ id }) {
 		return (
 			<>
 				<PageTitle>{res.status === 404 ? t('org.not_found') : t('common.error')}</PageTitle>
-				<Problem problem={localProblem(res)} />
+				<Problem problem={res.problem} />
 			</>
 		);
 	}

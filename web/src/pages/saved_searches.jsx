@@ -9,7 +9,7 @@ import { Field, MoreButton, PageTitle, Problem, fieldErrors, usePagedList, useRe
 import { date, money } from '../format.js';
 import { ENUMS, label, t } from '../i18n/index.js';
 import { Link } from '../router.js';
-import { localProblem, useProvinceName } from './deals_shared.jsx';
+import { useProvinceName } from './deals_shared.jsx';
 import '../styles/deals.css';
 
 // The saved filters as [label, value-in-words] pairs, in a stable order.
@@ -53,7 +53,7 @@ function SavedItem({ s, words, onDeleted }) {
 		const res = await api('DELETE', `/saved-searches/${s.id}`);
 		setBusy(false);
 		if (res.ok || res.status === 404) onDeleted(s);
-		else setProblem(localProblem(res));
+		else setProblem(res.problem);
 	};
 	const pairs = words(s.filters || {});
 	return (
@@ -108,7 +108,7 @@ function CreateForm({ onCreated }) {
 		const res = await post('/saved-searches', { name: values.name.trim(), filters }, { idempotencyKey: key });
 		setBusy(false);
 		if (!res.ok) {
-			setProblem(localProblem(res));
+			setProblem(res.problem);
 			return;
 		}
 		setValues({ name: '', q: '', kind: '' });
