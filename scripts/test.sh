@@ -3,7 +3,8 @@
 # twice (optimised, and with AddressSanitizer + UndefinedBehaviorSanitizer),
 # start a throw-away PostgreSQL cluster, run every test with ctest in the
 # sanitizer build and the tests that need no database in the optimised one,
-# check that scripts/serve.sh works from a fresh copy of the checkout
+# drive the web front end in Debian's Chromium against the optimised server
+# (tests/e2e/run.sh), check that scripts/serve.sh works from a fresh copy of the checkout
 # (tests/serve_smoke.sh, the optimised binary serving), run each fuzz target
 # for 30 s (tests/fuzz/run.sh), and stop the cluster.  Valgrind's memcheck
 # over the optimised build is tests/valgrind/run.sh, run by hand: with
@@ -11,7 +12,8 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-test_packages=("${BUILD_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}")
+# chromium: the browser of the web front end's end-to-end tests.
+test_packages=("${BUILD_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}" chromium)
 command -v npm >/dev/null || test_packages+=(nodejs npm)
 install_packages "${test_packages[@]}"
 
@@ -54,13 +56,16 @@ if [ $# -eq 0 ]; then
 fi
 echo "==> ctest in build-asan"
 ctest --test-dir "$ROOT/build-asan" --output-on-failure "$@" || status=1
-# The README's first command, from a fresh copy of the checkout, and each
-# fuzz target for 30 s; not when arguments chose some tests only.
+# The web front end end to end, the README's first command from a fresh
+# copy of the checkout, and each fuzz target for 30 s; not when arguments
+# chose some tests only.
 if [ $# -eq 0 ]; then
+	echo "==> end-to-end tests of the web front end (Chromium, optimised server)"
+	"$ROOT/tests/e2e/run.sh" "$ROOT/build-test" || status=1
 	"$ROOT/tests/serve_smoke.sh" || status=1
 	echo "==> fuzzing each target for 30 s"
 	"$ROOT/tests/fuzz/run.sh" 30 || status=1
 else
-	echo "==> serve smoke test and fuzzing skipped: ctest arguments were given"
+	echo "==> end-to-end, serve smoke and fuzzing skipped: ctest arguments were given"
 fi
 exit $status

@@ -79,8 +79,8 @@ function LanguageSwitch() {
 	const current = useSignal(lang);
 	const other = current === 'vi' ? 'en' : 'vi';
 	return (
-		<button type="button" class="lang" lang={other} onClick={() => setLang(other)} aria-label={other === 'en' ? 'English' : 'Tiếng Việt'}>
-			{other === 'en' ? 'EN' : 'VI'}
+		<button type="button" class="lang" lang={other} onClick={() => setLang(other)}>
+			{other === 'en' ? 'English' : 'Tiếng Việt'}
 		</button>
 	);
 }

@@ -1,0 +1,336 @@
+// End to end through the web front end, in Debian's Chromium (headless),
+// against the real server and PostgreSQL with the demo data loaded
+// (tests/e2e/run.sh sets E2E_BASE_URL and E2E_OUT).
+//
+// The story of issue 13: an enterprise registers and posts a demand; an
+// administrator verifies the enterprise and approves the demand; an
+// institute finds it by a search typed without diacritics, sees it among
+// its own offer's matches and expresses interest; both sides agree, sign,
+// complete; the administrator verifies the deal and the dashboard's X1
+// figure moves.  Then the rejection path: the owner sees the moderator's
+// reason.  Every main page is checked by axe-core (no serious or critical
+// violation) and photographed into E2E_OUT/screenshots; the browser's
+// console must stay free of errors (a CSP violation is one).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.E2E_BASE_URL;
+const OUT = process.env.E2E_OUT;
+const SHOTS = path.join(OUT, 'screenshots');
+const PASSWORD = 'mat-khau-demo-2026';
+const ADMIN = 'admin@sokhcn.demo.vn';
+const INSTITUTE = 'lan.nguyen@vien.demo.vn';
+const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+// A word no demo listing has, so the searches below find exactly ours.
+const TAG = `kiemthu${Date.now().toString(36)}`;
+
+let browser;
+const consoleErrors = [];
+const axeFindings = [];
+let shotNumber = 0;
+
+before(async () => {
+	assert.ok(BASE && OUT, 'E2E_BASE_URL and E2E_OUT are set by tests/e2e/run.sh');
+	fs.mkdirSync(SHOTS, { recursive: true });
+	browser = await chromium.launch({ executablePath: process.env.E2E_CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
+});
+
+after(async () => {
+	await browser?.close();
+});
+
+// ------------------------------------------------------------------ helpers
+
+// The API, for looking things up and for checking what the pages did.
+async function api(method, urlPath, { token, body } = {}) {
+	const headers = { Accept: 'application/json' };
+	if (token) headers.Authorization = `Bearer ${token}`;
+	if (body) headers['Content-Type'] = 'application/json';
+	const res = await fetch(`${BASE}/api/v1${urlPath}`, { method, headers, body: body && JSON.stringify(body) });
+	const text = await res.text();
+	return { status: res.status, data: text ? JSON.parse(text) : null };
+}
+
+async function apiToken(email) {
+	const res = await api('POST', '/auth/login', { body: { email, password: PASSWORD } });
+	assert.equal(res.status, 200, `API login of ${email}`);
+	return res.data.token;
+}
+
+// A browser of one person: its own cookies and storage, Vietnamese, a laptop's width.
+async function person(name, viewport = { width: 1280, height: 900 }) {
+	const context = await browser.newContext({ viewport, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
+	const page = await context.newPage();
+	page.setDefaultTimeout(15000);
+	page.on('console', (msg) => {
+		if (msg.type() === 'error') consoleErrors.push(`${name} ${page.url()}: ${msg.text()}`);
+	});
+	page.on('pageerror', (err) => consoleErrors.push(`${name} ${page.url()}: ${err.message}`));
+	return page;
+}
+
+async function open(page, urlPath) {
+	await page.goto(BASE + urlPath);
+	await page.locator('main h1').first().waitFor();
+}
+
+// axe-core over the page as it is now, and a full-page screenshot.
+async function inspect(page, name) {
+	await page.waitForLoadState('networkidle');
+	await page.evaluate(AXE);
+	const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+	for (const v of result.violations) {
+		if (v.impact === 'serious' || v.impact === 'critical') {
+			axeFindings.push(`${name}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+		}
+	}
+	const file = `${String(++shotNumber).padStart(2, '0')}-${name}.png`;
+	await page.screenshot({ path: path.join(SHOTS, file), fullPage: true });
+}
+
+async function login(page, email) {
+	await open(page, '/login');
+	await page.getByLabel('Email').fill(email);
+	await page.getByLabel('Mật khẩu').fill(PASSWORD);
+	await page.getByRole('button', { name: 'Đăng nhập' }).click();
+	await page.getByRole('button', { name: /Đăng xuất/ }).waitFor();
+}
+
+// The X1 card of the public dashboard, as text.
+async function x1Text(page) {
+	await open(page, '/indicators');
+	const card = page.getByTestId('indicator-KH43-X1');
+	await card.waitFor();
+	return card.innerText();
+}
+
+// ------------------------------------------------------------------ the story
+
+const story = {};
+
+test('the home page: the newest listings of the demo data, measured cold', async () => {
+	const page = await person('visitor');
+	const cdp = await page.context().newCDPSession(page);
+	await cdp.send('Network.enable');
+	await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+	let bytes = 0;
+	let requests = 0;
+	cdp.on('Network.loadingFinished', (e) => {
+		bytes += e.encodedDataLength;
+		requests += 1;
+	});
+	const started = Date.now();
+	await page.goto(`${BASE}/`);
+	await page.getByTestId('listing-card').first().waitFor();
+	const listed = Date.now() - started;
+	await page.waitForLoadState('networkidle');
+	const timing = await page.evaluate(() => {
+		const nav = performance.getEntriesByType('navigation')[0];
+		return { domContentLoaded: nav.domContentLoadedEventEnd, load: nav.loadEventEnd };
+	});
+	const measured = { transferred_bytes: bytes, requests, dom_content_loaded_ms: Math.round(timing.domContentLoaded), load_ms: Math.round(timing.load), listings_shown_ms: listed };
+	fs.writeFileSync(path.join(OUT, 'home.json'), `${JSON.stringify(measured, null, 2)}\n`);
+	console.log(`home page: ${bytes} bytes transferred in ${requests} requests; DOMContentLoaded ${measured.dom_content_loaded_ms} ms, load ${measured.load_ms} ms, listings shown after ${listed} ms`);
+	assert.ok((await page.getByTestId('listing-card').count()) >= 10, 'the newest demo listings are shown');
+	await inspect(page, 'home');
+	const phone = await person('phone', { width: 375, height: 800 });
+	await open(phone, '/');
+	await phone.getByTestId('listing-card').first().waitFor();
+	const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+	assert.ok(overflow <= 0, `no horizontal scrolling at 375 px (overflow ${overflow}px)`);
+	await inspect(phone, 'home-phone');
+	await open(phone, '/indicators');
+	await inspect(phone, 'indicators-phone');
+	story.x1Before = await x1Text(page);
+	await page.context().close();
+	await phone.context().close();
+});
+
+test('an enterprise registers and posts a technology demand', async () => {
+	// The institute's published offer whose matches the demand must join.
+	const instituteToken = await apiToken(INSTITUTE);
+	const mine = await api('GET', '/listings?mine=true&limit=100', { token: instituteToken });
+	const offer = mine.data.items.find((l) => l.kind === 'technology_offer' && l.status === 'published');
+	assert.ok(offer, 'the demo institute has a published technology offer');
+	story.offer = offer;
+
+	const page = await person('enterprise');
+	story.enterprise = page;
+	story.enterpriseEmail = `giam.doc.${TAG}@doanhnghiep.example.vn`;
+	await open(page, '/register');
+	await inspect(page, 'register');
+	await page.getByLabel('Họ và tên').fill('Trần Văn Khải');
+	await page.getByLabel('Email').fill(story.enterpriseEmail);
+	await page.getByLabel('Mật khẩu').fill(PASSWORD);
+	await page.getByLabel('Tên tổ chức').fill(`Công ty Cổ phần Nông sản Gio Linh ${TAG}`);
+	await page.getByLabel('Loại hình').selectOption('enterprise');
+	await page.getByLabel('Tỉnh, thành phố').selectOption('quang-tri');
+	await page.getByRole('button', { name: 'Đăng ký' }).click();
+	await page.getByRole('heading', { name: 'Đăng ký thành công' }).waitFor();
+	await page.getByRole('button', { name: /Đăng xuất/ }).waitFor();
+
+	await open(page, '/listings/new');
+	story.demandTitle = `Hệ thống sấy nông sản bằng năng lượng mặt trời ${TAG}`;
+	await page.getByLabel('Loại tin').selectOption('technology_demand');
+	await page.getByLabel('Tiêu đề').fill(story.demandTitle);
+	await page.getByLabel('Tóm tắt').fill('Doanh nghiệp cần công nghệ sấy nông sản (hồ tiêu, cà phê) quy mô 2 tấn/mẻ, tiết kiệm năng lượng.');
+	await page.getByLabel('Mô tả chi tiết').fill('Chúng tôi tìm đối tác chuyển giao công nghệ sấy kết hợp năng lượng mặt trời cho vùng nguyên liệu Gio Linh.');
+	await page.getByLabel('Lĩnh vực').selectOption(offer.sector);
+	await page.getByLabel('Từ khóa').fill([...(offer.keywords || []).slice(0, 3), 'sấy nông sản'].join(', '));
+	await page.getByLabel(/TRL/).selectOption('6');
+	await page.getByLabel('Tỉnh, thành phố').selectOption('quang-tri');
+	await inspect(page, 'listing-form');
+	await page.getByRole('button', { name: /Lưu và gửi duyệt/ }).click();
+	await page.waitForURL(/\/listings\/QT-TD-/);
+	await page.getByTestId('listing-status').filter({ hasText: 'Chờ duyệt' }).waitFor();
+	story.demandRef = page.url().split('/listings/')[1].split(/[?#/]/)[0];
+	await inspect(page, 'listing-own');
+});
+
+test('the administrator verifies the enterprise and approves its demand', async () => {
+	const page = await person('admin');
+	story.admin = page;
+	await login(page, ADMIN);
+	await open(page, '/admin/moderation');
+	await inspect(page, 'moderation');
+	const org = page.getByTestId('moderation-organization').filter({ hasText: `Công ty Cổ phần Nông sản Gio Linh ${TAG}` });
+	await org.getByRole('button', { name: /^Xác minh/ }).click();
+	await page.getByRole('status').filter({ hasText: 'Đã xác minh tổ chức' }).waitFor();
+	const item = page.getByTestId('moderation-listing').filter({ hasText: story.demandTitle });
+	await item.getByRole('button', { name: /^Duyệt/ }).click();
+	await page.getByRole('status').filter({ hasText: 'Đã duyệt' }).waitFor();
+	const res = await api('GET', `/listings/${story.demandRef}`);
+	assert.equal(res.status, 200);
+	assert.equal(res.data.status, 'published', 'the demand is published');
+});
+
+test('the institute finds the demand without diacritics, sees it among its offer\'s matches, expresses interest', async () => {
+	const page = await person('institute');
+	story.institute = page;
+	await login(page, INSTITUTE);
+	await open(page, '/');
+	await page.getByRole('searchbox').fill(`he thong say nong san nang luong mat troi ${TAG}`);
+	await page.getByRole('button', { name: 'Tìm kiếm' }).click();
+	const card = page.getByTestId('listing-card').filter({ hasText: story.demandTitle });
+	await card.waitFor();
+	assert.equal(await page.getByTestId('listing-card').count(), 1, 'the search finds exactly the new demand');
+	await inspect(page, 'search');
+
+	await open(page, `/listings/${story.offer.ref}`);
+	await page.getByTestId('match').filter({ hasText: story.demandTitle }).waitFor();
+	await inspect(page, 'listing-matches');
+
+	await open(page, `/listings/${story.demandRef}`);
+	await page.getByLabel(/Lời nhắn/).fill('Viện có công nghệ sấy bơm nhiệt kết hợp năng lượng mặt trời đã ứng dụng cho hồ tiêu; xin được trao đổi.');
+	await page.getByRole('button', { name: 'Gửi quan tâm' }).click();
+	await page.waitForURL(/\/deals\/[0-9a-f-]{36}$/);
+	story.dealPath = new URL(page.url()).pathname;
+	await page.getByTestId('deal-state').filter({ hasText: 'Đề nghị mới' }).waitFor();
+});
+
+// On the deal page: the button of an action, then, when it opens a form,
+// its fields and its submit button.
+async function dealAction(page, action, { submit, fill } = {}) {
+	await open(page, story.dealPath);
+	await page.getByRole('button', { name: action, exact: true }).click();
+	if (fill) await fill(page);
+	if (submit) await page.getByRole('button', { name: submit, exact: true }).click();
+}
+
+async function dealState(page, text) {
+	await page.getByTestId('deal-state').filter({ hasText: text }).first().waitFor();
+}
+
+test('both sides agree, sign the contract and complete; the administrator verifies; X1 moves', async () => {
+	const enterprise = story.enterprise;
+	const institute = story.institute;
+	await dealAction(enterprise, 'Chấp nhận và bắt đầu đàm phán');
+	await dealState(enterprise, 'Đang đàm phán');
+	await enterprise.getByLabel('Tin nhắn').fill('Mời Viện đến khảo sát xưởng sấy vào tuần tới.');
+	await enterprise.getByRole('button', { name: 'Gửi tin nhắn' }).click();
+	await enterprise.getByText('Mời Viện đến khảo sát xưởng sấy vào tuần tới.').first().waitFor();
+	await inspect(enterprise, 'deal');
+
+	await dealAction(enterprise, 'Xác nhận thống nhất');
+	await enterprise.getByText(/chờ bên kia xác nhận/).first().waitFor();
+	await dealAction(institute, 'Xác nhận thống nhất');
+	await dealState(institute, 'Đã thống nhất');
+
+	await dealAction(institute, 'Ghi nhận đã ký hợp đồng', {
+		submit: 'Lưu hợp đồng',
+		fill: async (p) => {
+			await p.getByLabel('Số hợp đồng').fill(`HĐ-${TAG}`);
+			await p.getByLabel('Giá trị hợp đồng (đồng)').fill('1200000000');
+		},
+	});
+	await dealState(institute, 'Đã ký hợp đồng');
+	await institute.getByText('1.200.000.000 ₫').first().waitFor();
+	await dealAction(enterprise, 'Xác nhận hoàn thành', { submit: 'Gửi xác nhận hoàn thành' });
+	await dealState(enterprise, 'Hoàn thành');
+
+	const admin = story.admin;
+	await dealAction(admin, 'Xác nhận giao dịch', { submit: 'Gửi xác nhận giao dịch' });
+	await admin.getByText(/Đã xác nhận ngày/).first().waitFor();
+	await open(enterprise, '/deals');
+	await inspect(enterprise, 'deals');
+	await open(enterprise, '/notifications');
+	await inspect(enterprise, 'notifications');
+
+	const visitor = await person('visitor-after');
+	const x1After = await x1Text(visitor);
+	assert.notEqual(x1After, story.x1Before, 'the X1 card changed');
+	await inspect(visitor, 'indicators');
+	await visitor.context().close();
+});
+
+test('a rejected listing shows the moderator\'s reason to its owner', async () => {
+	const page = story.enterprise;
+	await open(page, '/listings/new');
+	const title = `Máy đóng gói chân không cũ ${TAG}`;
+	await page.getByLabel('Loại tin').selectOption('equipment_demand');
+	await page.getByLabel('Tiêu đề').fill(title);
+	await page.getByLabel('Tóm tắt').fill('Cần mua máy đóng gói.');
+	await page.getByLabel('Lĩnh vực').selectOption(story.offer.sector);
+	await page.getByLabel('Tỉnh, thành phố').selectOption('quang-tri');
+	await page.getByRole('button', { name: /Lưu và gửi duyệt/ }).click();
+	await page.waitForURL(/\/listings\/QT-ED-/);
+
+	const reason = 'Tin chưa nêu công suất, kích thước túi và ngân sách dự kiến; vui lòng bổ sung.';
+	const admin = story.admin;
+	await open(admin, '/admin/moderation');
+	const item = admin.getByTestId('moderation-listing').filter({ hasText: title });
+	await item.getByRole('button', { name: /^Từ chối/ }).click();
+	await item.getByLabel('Lý do từ chối').fill(reason);
+	await item.getByRole('button', { name: 'Xác nhận từ chối' }).click();
+	await admin.getByRole('status').filter({ hasText: 'Đã từ chối' }).waitFor();
+
+	await open(page, '/my/listings');
+	const row = page.getByRole('row').filter({ hasText: title });
+	await row.getByText('Bị từ chối').waitFor();
+	await row.getByText(reason).waitFor();
+	await inspect(page, 'my-listings');
+});
+
+test('the other main pages pass axe and are photographed', async () => {
+	const member = story.enterprise;
+	await open(member, '/saved-searches');
+	await inspect(member, 'saved-searches');
+	const admin = story.admin;
+	await open(admin, '/admin/indicators');
+	await inspect(admin, 'admin-indicators');
+	await open(admin, '/admin/report');
+	await inspect(admin, 'report');
+	const visitor = await person('visitor-login');
+	await open(visitor, '/login');
+	await inspect(visitor, 'login');
+	await visitor.context().close();
+});
+
+test('no serious accessibility violation and no console error on any page', () => {
+	assert.deepEqual(axeFindings, [], 'axe-core: serious or critical violations');
+	assert.deepEqual(consoleErrors, [], 'errors in the browser console');
+});
