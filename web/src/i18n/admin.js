@@ -2,7 +2,9 @@
 // administrators' pages: moderation, indicator values and the report
 // (owned by that area).  Vietnamese first; the plan's own wording where it
 // has one (targets: "trên 50%", "ít nhất 02 cơ sở").
-export default {
+import { addStrings } from './index.js';
+
+addStrings({
 	vi: {
 		'admin.dash.title': 'Chỉ tiêu của Kế hoạch 43/KH-SKHCN',
 		'admin.dash.intro': 'Kế hoạch số 43/KH-SKHCN ngày 11/4/2023 của Sở Khoa học và Công nghệ tỉnh Quảng Trị (thực hiện Chương trình hành động số 59-CTr/TU về Nghị quyết số 29-NQ/TW) đặt ra các chỉ tiêu đến năm 2030 mà sàn giao dịch báo cáo. Số liệu được tính từ các giao dịch đã được Sở xác nhận hoặc do Sở cập nhật hằng năm.',
@@ -331,4 +333,4 @@ export default {
 		'admin.rep.chart_summary': 'Bar chart by month: new listings and verified deals. {months}.',
 		'admin.rep.chart_month': '{month}: {listings} listings, {deals} deals',
 	},
-};
+});

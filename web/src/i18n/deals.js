@@ -1,7 +1,9 @@
 // Strings of the account, deal, notification, saved-search and organisation
 // pages (pages/auth, deals, deal, deals_*, notifications, saved_searches,
 // organization), Vietnamese first.
-export default {
+import { addStrings } from './index.js';
+
+addStrings({
 	vi: {
 
 		'auth.login_title': 'Đăng nhập',
@@ -480,4 +482,4 @@ export default {
 		'saved.trl_max': 'up to {n}',
 		'saved.see_org': 'See the organisation',
 	},
-};
+});

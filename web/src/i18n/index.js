@@ -1,15 +1,18 @@
-// Every string the pages show, Vietnamese first, English on request.  Each
-// area of the app keeps its own dictionary file (common, listings, deals,
-// admin); t() looks a key up in the chosen language and fills {name}
-// placeholders.  A key missing in English falls back to Vietnamese, never
-// to the key itself in production.
+// Every string the pages show, Vietnamese first, English on request.  The
+// shell's strings (common.js) load with the app; each area's dictionary
+// (listings, deals, admin) adds itself when a module that uses it is
+// imported, so the home page does not carry the administrators' strings.
+// t() looks a key up in the chosen language and fills {name} placeholders;
+// a key missing in English falls back to Vietnamese.
 import { signal } from '../signal.js';
 import common from './common.js';
-import listings from './listings.js';
-import deals from './deals.js';
-import admin from './admin.js';
 
-const dictionaries = [common, listings, deals, admin];
+const dictionaries = [common];
+
+// Called by an area's dictionary module as it is imported.
+export function addStrings(dictionary) {
+	dictionaries.push(dictionary);
+}
 const STORAGE_KEY = 'marketplace.lang';
 
 function initialLang() {

@@ -1,7 +1,9 @@
 // Strings of the listings pages (owned by that area): the search on the
 // home page, a listing's page with its matches and actions, the form to
 // post or edit a listing, and the organisation's list of listings.
-export default {
+import { addStrings } from './index.js';
+
+addStrings({
 	vi: {
 		// Home: search and results
 		'listings.home_title': 'Tìm công nghệ và thiết bị',
@@ -398,4 +400,4 @@ export default {
 		'listings.done_submit_named': 'Listing “{title}” submitted for review.',
 		'listings.done_renew_named': 'Listing “{title}” renewed; it awaits review to be published again.',
 	},
-};
+});

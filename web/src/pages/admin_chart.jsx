@@ -9,6 +9,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../i18n/index.js';
 import '../styles/admin.css';
+import '../i18n/admin.js';
 
 const HEIGHT = 220;
 let chartSeq = 0;

@@ -5,6 +5,7 @@
 // words it, and the chart's summary for screen readers.
 import { lang, t } from '../i18n/index.js';
 import { money, number } from '../format.js';
+import '../i18n/admin.js';
 
 export const title = (ind) => (lang.value === 'en' ? ind.title_en : ind.title_vi);
 

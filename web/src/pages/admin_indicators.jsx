@@ -13,6 +13,7 @@ import { Field, Loading, PageTitle, Problem, fieldErrors, useApi } from '../comp
 import { FormProblem } from './admin_problem.jsx';
 import { targetText, title, valueText } from './admin_indicator.js';
 import '../styles/admin.css';
+import '../i18n/admin.js';
 
 // Which indicators take a figure here, and what the figure is.
 const isBase = (ind) => ind.code === 'KH43-T3';

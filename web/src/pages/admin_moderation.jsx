@@ -14,6 +14,7 @@ import { date, money } from '../format.js';
 import { Badge, Field, Loading, PageTitle, Problem, fieldErrors, useProvinces, useRefName } from '../components.jsx';
 import { FormProblem } from './admin_problem.jsx';
 import '../styles/admin.css';
+import '../i18n/admin.js';
 
 // Every page of a keyset-paged list (the queue is short; a cap keeps a
 // runaway list from looping).  Resolves to {items} or {problem}.

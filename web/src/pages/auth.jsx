@@ -13,6 +13,7 @@ import { Link, location, navigate, searchParams } from '../router.js';
 import { session, signIn } from '../session.js';
 import { useSignal } from '../signal.js';
 import '../styles/deals.css';
+import '../i18n/deals.js';
 
 // Only a path of this site: "/x", never "//host" or "/\host" (which
 // browsers read as another host), nor an absolute URL.

@@ -12,6 +12,7 @@ import { Badge, Loading, PageTitle, Problem, useApi } from '../components.jsx';
 import { BarChart } from './admin_chart.jsx';
 import { chartSummary, chartTarget, latestText, targetText, title, valueText } from './admin_indicator.js';
 import '../styles/admin.css';
+import '../i18n/admin.js';
 
 export default function DashboardPage() {
 	const loc = useSignal(location);

@@ -12,6 +12,7 @@ import { isAdmin } from '../session.js';
 import { DealActions } from './deals_actions.jsx';
 import { DealStateBadge, orgText, useProvinceName } from './deals_shared.jsx';
 import '../styles/deals.css';
+import '../i18n/deals.js';
 
 const TERMINAL = ['declined', 'withdrawn', 'lapsed', 'cancelled', 'completed'];
 

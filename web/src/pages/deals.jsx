@@ -11,6 +11,7 @@ import { isAdmin } from '../session.js';
 import { useSignal } from '../signal.js';
 import { DealStateBadge, orgText, useProvinceName } from './deals_shared.jsx';
 import '../styles/deals.css';
+import '../i18n/deals.js';
 
 const ROLES = ['buyer', 'seller'];
 

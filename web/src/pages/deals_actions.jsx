@@ -10,6 +10,7 @@ import { post } from '../api.js';
 import { Field, Problem, fieldErrors } from '../components.jsx';
 import { money } from '../format.js';
 import { ENUMS, label, t } from '../i18n/index.js';
+import '../i18n/deals.js';
 
 const OPEN = ['proposed', 'negotiating', 'agreed', 'contracted'];
 

@@ -5,6 +5,7 @@
 // the median first-response time in words.
 import { Badge, useProvinces, useRefName } from '../components.jsx';
 import { label, t } from '../i18n/index.js';
+import '../i18n/deals.js';
 
 export function DealStateBadge({ state }) {
 	return <span data-testid="deal-state"><Badge group="deal_state" value={state} /></span>;

@@ -11,6 +11,7 @@ import { t, label, ENUMS } from '../i18n/index.js';
 import { Field, Problem, PageTitle, MoreButton, usePagedList, fieldErrors, useRefName } from '../components.jsx';
 import { money } from '../format.js';
 import { ListingCard, SectorOptions, useIdempotencyKey, useNames } from './listings_shared.jsx';
+import '../i18n/listings.js';
 
 // The search parameters this page understands, in the API's names.
 // `indicator` and `organization` have no control here but are kept from the URL

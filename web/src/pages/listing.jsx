@@ -14,6 +14,7 @@ import { date, money } from '../format.js';
 import { OrgName, price, useIdempotencyKey, useIndicators, useIndicatorTitle, useNames } from './listings_shared.jsx';
 import { ActionsPanel, Feedback } from './listings_actions.jsx';
 import { Matches } from './listings_matches.jsx';
+import '../i18n/listings.js';
 
 export default function ListingPage({ id }) {
 	const s = useSignal(session);

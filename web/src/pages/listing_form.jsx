@@ -15,6 +15,7 @@ import { Field, Loading, PageTitle, Problem, fieldErrors, useApi, useRefName } f
 import { money } from '../format.js';
 import { EDITABLE } from './listings_actions.jsx';
 import { SectorOptions, WriteProblem, errorFor, listingHref, useIdempotencyKey, useIndicators, useIndicatorTitle, useNames } from './listings_shared.jsx';
+import '../i18n/listings.js';
 
 const TECH_ONLY_EXCLUDED = ['sale', 'lease'];
 const FIELDS = ['kind', 'title', 'summary', 'description', 'sector', 'keywords', 'trl', 'ip_status', 'transfer_modes',

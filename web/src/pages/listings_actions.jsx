@@ -12,6 +12,7 @@ import { t, label, ENUMS } from '../i18n/index.js';
 import { Field, Loading, Problem, fieldErrors, useApi } from '../components.jsx';
 import { WriteProblem } from './listings_shared.jsx';
 import { dateTime } from '../format.js';
+import '../i18n/listings.js';
 
 // Which actions each side may take from each status (the API's lifecycle).
 const OWNER_ACTIONS = {

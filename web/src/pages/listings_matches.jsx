@@ -9,6 +9,7 @@ import { Link } from '../router.js';
 import { t, label } from '../i18n/index.js';
 import { Loading, Problem, useApi, useRefName } from '../components.jsx';
 import { listingHref, useNames } from './listings_shared.jsx';
+import '../i18n/listings.js';
 
 // The equipment modes the fit reason names, back to their enum values.
 const MODE_WORDS = { 'bán': 'sale', 'cho thuê': 'lease' };

@@ -11,6 +11,7 @@ import { useSignal } from '../signal.js';
 import { Problem, useProvinces, useSectors, useRefName } from '../components.jsx';
 import { date, priceRange } from '../format.js';
 import '../styles/listings.css';
+import '../i18n/listings.js';
 
 // A listing's address: its ref reads better than its uuid and works as well.
 export const listingHref = (l) => `/listings/${encodeURIComponent(l.ref || l.id)}`;

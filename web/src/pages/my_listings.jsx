@@ -12,6 +12,7 @@ import { Badge, Field, MoreButton, PageTitle, Problem, usePagedList } from '../c
 import { date } from '../format.js';
 import { WriteProblem, listingHref } from './listings_shared.jsx';
 import { listingAction } from './listings_actions.jsx';
+import '../i18n/listings.js';
 
 const QUICK = { draft: 'submit', rejected: 'submit', expired: 'renew' };
 

@@ -10,6 +10,7 @@ import { t } from '../i18n/index.js';
 import { Link, location, navigate, searchParams } from '../router.js';
 import { useSignal } from '../signal.js';
 import '../styles/deals.css';
+import '../i18n/deals.js';
 
 // Where a notification points, and the words of that link.
 function target(n) {

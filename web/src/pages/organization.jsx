@@ -12,6 +12,7 @@ import { isAdmin, session, signIn } from '../session.js';
 import { useSignal } from '../signal.js';
 import { responseTimeText, useProvinceName } from './deals_shared.jsx';
 import '../styles/deals.css';
+import '../i18n/deals.js';
 
 const FIELDS = ['name', 'kind', 'tax_code', 'province', 'address', 'website', 'description'];
 const OPTIONAL = ['tax_code', 'address', 'website', 'description'];

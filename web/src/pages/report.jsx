@@ -16,6 +16,7 @@ import { Field, Loading, PageTitle, Problem, fieldErrors, useApi, useProvinces, 
 import { BarChart } from './admin_chart.jsx';
 import { FormProblem } from './admin_problem.jsx';
 import '../styles/admin.css';
+import '../i18n/admin.js';
 
 // Today as YYYY-MM-DD in Vietnam (the API's calendar).
 function today() {

@@ -11,6 +11,7 @@ import { ENUMS, label, t } from '../i18n/index.js';
 import { Link } from '../router.js';
 import { useProvinceName } from './deals_shared.jsx';
 import '../styles/deals.css';
+import '../i18n/deals.js';
 
 // The saved filters as [label, value-in-words] pairs, in a stable order.
 function useFilterWords() {
