@@ -33,6 +33,28 @@ export function Field({ label: text, name, error, hint, required, children }) {
 // A field message of the API in the reader's language.
 const fieldMessage = (message) => (lang.value === 'vi' ? vietnameseApiMessage(message) : message);
 
+// A form's state: its values, `busy` while its request runs, and the
+// refusal it shows with its field errors.  submit(send) is the onSubmit
+// handler: send(values) resolves to the API's result, and a failure the
+// form shows (`shows(res)`, by default every failure) becomes its problem;
+// the result is handed to done(res) either way unless it was shown.
+export function useForm(initial, { send, done, shows = () => true }) {
+	const [values, setValues] = useState(initial);
+	const [busy, setBusy] = useState(false);
+	const [problem, setProblem] = useState(null);
+	const set = (k) => (e) => setValues((v) => ({ ...v, [k]: e.currentTarget.value }));
+	const submit = async (e) => {
+		e.preventDefault();
+		setBusy(true);
+		setProblem(null);
+		const res = await send(values);
+		setBusy(false);
+		if (!res.ok && shows(res)) setProblem(res.problem);
+		else done(res);
+	};
+	return { values, setValues, set, busy, problem, errors: fieldErrors(problem), submit };
+}
+
 // The API's field errors as {field: message}; nested fields ("equipment.year")
 // keep their full name, and a page shows what it has no field for in the banner.
 export function fieldErrors(problem) {

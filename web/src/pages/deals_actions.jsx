@@ -7,7 +7,7 @@
 // so the page shows why and loads it again.
 import { useState } from 'preact/hooks';
 import { post } from '../api.js';
-import { Field, Problem, fieldErrors } from '../components.jsx';
+import { Field, Problem, useForm } from '../components.jsx';
 import { money } from '../format.js';
 import { ENUMS, label, t } from '../i18n/index.js';
 import '../i18n/deals.js';
@@ -73,20 +73,11 @@ function send(deal, action, body) {
 const EMPTY = { reason: '', reason_text: '', note: '', contract_ref: '', value_vnd: '' };
 
 function ActionForm({ deal, action, onClose, onResult }) {
-	const [values, setValues] = useState(EMPTY);
-	const [busy, setBusy] = useState(false);
-	const [problem, setProblem] = useState(null);
-	const errors = fieldErrors(problem);
-	const set = (k) => (e) => setValues({ ...values, [k]: e.currentTarget.value });
-	const submit = async (e) => {
-		e.preventDefault();
-		setBusy(true);
-		setProblem(null);
-		const res = await send(deal, action, requestBody(action, values));
-		setBusy(false);
-		if (res.status === 422) setProblem(res.problem);
-		else onResult(action, res);
-	};
+	const { values, set, busy, problem, errors, submit } = useForm(EMPTY, {
+		send: (v) => send(deal, action, requestBody(action, v)),
+		shows: (res) => res.status === 422,
+		done: (res) => onResult(action, res),
+	});
 	const preview = parseVnd(values.value_vnd);
 	const shown = ['reason', 'note', 'contract_ref', 'value_vnd'];
 	return (

@@ -5,7 +5,7 @@
 // form here saves one by name, words and kind.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, newKey, post, query } from '../api.js';
-import { Field, MoreButton, PageTitle, Problem, fieldErrors, usePagedList, useRefName, useSectors } from '../components.jsx';
+import { Field, MoreButton, PageTitle, Problem, useForm, usePagedList, useRefName, useSectors } from '../components.jsx';
 import { date, money } from '../format.js';
 import { ENUMS, label, t } from '../i18n/index.js';
 import { Link } from '../router.js';
@@ -92,30 +92,23 @@ function SavedItem({ s, words, onDeleted }) {
 	);
 }
 
+const NO_SEARCH = { name: '', q: '', kind: '' };
+
 function CreateForm({ onCreated }) {
 	const [key, setKey] = useState(newKey);
-	const [values, setValues] = useState({ name: '', q: '', kind: '' });
-	const [busy, setBusy] = useState(false);
-	const [problem, setProblem] = useState(null);
-	const errors = fieldErrors(problem);
-	const set = (k) => (e) => setValues({ ...values, [k]: e.currentTarget.value });
-	const submit = async (e) => {
-		e.preventDefault();
-		setBusy(true);
-		setProblem(null);
-		const filters = {};
-		if (values.q.trim()) filters.q = values.q.trim();
-		if (values.kind) filters.kind = values.kind;
-		const res = await post('/saved-searches', { name: values.name.trim(), filters }, { idempotencyKey: key });
-		setBusy(false);
-		if (!res.ok) {
-			setProblem(res.problem);
-			return;
-		}
-		setValues({ name: '', q: '', kind: '' });
-		setKey(newKey());
-		onCreated(res.data);
-	};
+	const { values, setValues, set, busy, problem, errors, submit } = useForm(NO_SEARCH, {
+		send: (v) => {
+			const filters = {};
+			if (v.q.trim()) filters.q = v.q.trim();
+			if (v.kind) filters.kind = v.kind;
+			return post('/saved-searches', { name: v.name.trim(), filters }, { idempotencyKey: key });
+		},
+		done: (res) => {
+			setValues(NO_SEARCH);
+			setKey(newKey());
+			onCreated(res.data);
+		},
+	});
 	return (
 		<form class="panel" onSubmit={submit} noValidate aria-labelledby="create-title">
 			<h2 id="create-title">{t('saved.create_title')}</h2>
