@@ -6,7 +6,7 @@
 # drive the web front end in Debian's Chromium against the optimised server
 # (tests/e2e/run.sh), check that scripts/serve.sh works from a fresh copy of the checkout
 # (tests/serve_smoke.sh, the optimised binary serving), run each fuzz target
-# for 30 s (tests/fuzz/run.sh), and stop the cluster.  Valgrind's memcheck
+# for 15 s (tests/fuzz/run.sh), and stop the cluster.  Valgrind's memcheck
 # over the optimised build is tests/valgrind/run.sh, run by hand: with
 # every password hash taking seconds under it, it would not fit in CI's time.
 set -euo pipefail
@@ -57,14 +57,14 @@ fi
 echo "==> ctest in build-asan"
 ctest --test-dir "$ROOT/build-asan" --output-on-failure "$@" || status=1
 # The web front end end to end, the README's first command from a fresh
-# copy of the checkout, and each fuzz target for 30 s; not when arguments
+# copy of the checkout, and each fuzz target for 15 s; not when arguments
 # chose some tests only.
 if [ $# -eq 0 ]; then
 	echo "==> end-to-end tests of the web front end (Chromium, optimised server)"
 	"$ROOT/tests/e2e/run.sh" "$ROOT/build-test" || status=1
 	"$ROOT/tests/serve_smoke.sh" || status=1
-	echo "==> fuzzing each target for 30 s"
-	"$ROOT/tests/fuzz/run.sh" 30 || status=1
+	echo "==> fuzzing each target for 15 s"
+	"$ROOT/tests/fuzz/run.sh" 15 || status=1
 else
 	echo "==> end-to-end, serve smoke and fuzzing skipped: ctest arguments were given"
 fi

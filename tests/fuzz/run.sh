@@ -10,7 +10,7 @@
 # found something.  Exits 1 when any target found something (a crash, a
 # sanitizer report, a failed property, a leak or a hang): the input is kept
 # in build-fuzz/findings/<target>/ with the log; 2 on a usage error.
-#   tests/fuzz/run.sh 30               every target (scripts/test.sh runs this)
+#   tests/fuzz/run.sh 15               every target (scripts/test.sh runs this)
 #   tests/fuzz/run.sh 600 body query   the targets named
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/common.sh"
