@@ -32,6 +32,7 @@ let browser;
 const consoleErrors = [];
 const axeFindings = [];
 const missingStrings = [];
+const phoneOverflows = [];
 // What t() shows for a key its dictionaries lack: "listings.title_hint".
 const RAW_KEY = /(?<![\w.@/:-])(app|nav|common|problem|listings|deal|deals|auth|notif|org|saved|admin)\.[a-z_]+(\.[a-z_]+)*\b/g;
 let shotNumber = 0;
@@ -85,9 +86,21 @@ async function open(page, urlPath) {
 	await page.locator('main h1').first().waitFor();
 }
 
-// axe-core over the page as it is now, and a full-page screenshot.
+// The page at a phone's width (375 px): nothing wider than the screen.
+async function checkPhoneWidth(page, name) {
+	const wide = page.viewportSize();
+	if (wide.width <= 375) return;
+	await page.setViewportSize({ width: 375, height: 800 });
+	const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+	if (overflow > 0) phoneOverflows.push(`${name}: ${overflow}px wider than 375px`);
+	await page.setViewportSize(wide);
+}
+
+// axe-core over the page as it is now, its width on a phone, and a
+// full-page screenshot.
 async function inspect(page, name) {
 	await page.waitForLoadState('networkidle');
+	await checkPhoneWidth(page, name);
 	const raw = (await page.locator('body').innerText()).match(RAW_KEY);
 	if (raw) missingStrings.push(`${name}: ${[...new Set(raw)].join(', ')}`);
 	await page.evaluate(AXE);
@@ -369,8 +382,9 @@ test('the other main pages pass axe and are photographed', async () => {
 	await visitor.context().close();
 });
 
-test('no serious accessibility violation, no missing string and no console error on any page', () => {
+test('no serious accessibility violation, no missing string, no sideways scrolling on a phone and no console error on any page', () => {
 	assert.deepEqual(axeFindings, [], 'axe-core: serious or critical violations');
 	assert.deepEqual(missingStrings, [], 'string keys shown instead of text');
+	assert.deepEqual(phoneOverflows, [], 'pages that scroll sideways on a phone');
 	assert.deepEqual(consoleErrors, [], 'errors in the browser console');
 });
