@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import vm from 'node:vm';
 import { chromium } from 'playwright-core';
 
 const BASE = process.env.E2E_BASE_URL;
@@ -139,6 +140,47 @@ async function x1Figures() {
 }
 
 const vnd = (n) => `${new Intl.NumberFormat('vi-VN').format(n)} ₫`;
+
+// ------------------------------------------------------------------ the strings
+
+// The dictionaries of web/src/i18n as plain objects (each file is one
+// object literal handed to addStrings or exported).
+function dictionaries() {
+	const dir = new URL('../../web/src/i18n/', import.meta.url);
+	const out = {};
+	for (const file of ['common.js', 'listings.js', 'deals.js', 'admin.js']) {
+		const source = fs.readFileSync(new URL(file, dir), 'utf8')
+			.replace(/^import .*$/m, '')
+			.replace(/^addStrings\(/m, 'result = (')
+			.replace(/^export default /m, 'result = ');
+		const sandbox = {};
+		vm.runInNewContext(source, sandbox);
+		out[file] = sandbox.result;
+	}
+	return out;
+}
+
+// Vietnamese words that are never right without their diacritics.
+const UNACCENTED = ['khong', 'duoc', 'nguoi', 'cua', 'viec', 'chua', 'tim kiem', 'dang nhap', 'dang ky', 'giao dich',
+	'thong tin', 'cong nghe', 'xac nhan', 'trang thai', 'to chuc', 'doanh nghiep', 'nhu cau', 'thiet bi', 'linh vuc',
+	'ho so', 'danh sach', 'tai khoan', 'mat khau', 'thoa thuan', 'hop dong', 'chi tieu', 'ke hoach', 'tu choi',
+	'moi nhat', 'quan tri', 'thong bao', 'gui', 'duyet', 'xoa', 'luu', 'bo loc', 'ban nhap', 'de nghi', 'thanh pho',
+	'so huu', 'chuyen giao', 'nghien cuu', 'khoa hoc', 'gia tri', 'ngay', 'thang', 'bang', 'so lieu'];
+
+test('every string has both languages, and no Vietnamese one lacks its diacritics', () => {
+	const problems = [];
+	for (const [file, d] of Object.entries(dictionaries())) {
+		for (const key of Object.keys(d.vi)) if (!(key in d.en)) problems.push(`${file}: ${key} has no English`);
+		for (const key of Object.keys(d.en)) if (!(key in d.vi)) problems.push(`${file}: ${key} has no Vietnamese`);
+		for (const [key, text] of Object.entries(d.vi)) {
+			// A quoted example may show typing without diacritics on purpose.
+			const unquoted = text.replace(/“[^”]*”|"[^"]*"/g, ' ');
+			const words = ` ${unquoted.toLowerCase().replace(/[^a-z\u00c0-\u024f\u1e00-\u1eff]+/g, ' ')} `;
+			for (const w of UNACCENTED) if (words.includes(` ${w} `)) problems.push(`${file}: ${key} writes "${w}" without diacritics`);
+		}
+	}
+	assert.deepEqual(problems, []);
+});
 
 // ------------------------------------------------------------------ the story
 
