@@ -135,7 +135,9 @@ async function x1Text(page) {
 async function x1Figures() {
 	const res = await api('GET', '/indicators');
 	const x1 = res.data.items.find((i) => i.code === 'KH43-X1');
-	const year = x1.series.find((p) => p.year === new Date().getFullYear());
+	// The year in Vietnam, as the indicators count it.
+	const thisYear = Number(new Intl.DateTimeFormat('en', { year: 'numeric', timeZone: 'Asia/Ho_Chi_Minh' }).format(new Date()));
+	const year = x1.series.find((p) => p.year === thisYear);
 	return { count: year?.value ?? 0, vnd: year?.value_vnd ?? 0 };
 }
 
@@ -250,6 +252,12 @@ test('an enterprise registers and posts a technology demand', async () => {
 	await open(page, '/listings/new');
 	story.demandTitle = `Hệ thống sấy nông sản bằng năng lượng mặt trời ${TAG}`;
 	await page.getByLabel('Loại tin').selectOption('technology_demand');
+	// The API's refusal of a two-letter title is shown beside the title, in Vietnamese.
+	await page.getByLabel('Tiêu đề').fill('Sấ');
+	await page.getByRole('button', { name: 'Lưu bản nháp' }).click();
+	const titleField = page.locator('.field').filter({ has: page.getByLabel('Tiêu đề') });
+	await titleField.getByText('phải dài từ 3 đến 200 ký tự').waitFor();
+	assert.equal(await page.getByLabel('Tiêu đề').getAttribute('aria-invalid'), 'true');
 	await page.getByLabel('Tiêu đề').fill(story.demandTitle);
 	await page.getByLabel('Tóm tắt').fill('Doanh nghiệp cần công nghệ sấy nông sản (hồ tiêu, cà phê) quy mô 2 tấn/mẻ, tiết kiệm năng lượng.');
 	await page.getByLabel('Mô tả chi tiết').fill('Chúng tôi tìm đối tác chuyển giao công nghệ sấy kết hợp năng lượng mặt trời cho vùng nguyên liệu Gio Linh.');
@@ -409,6 +417,13 @@ test('the other main pages pass axe and are photographed', async () => {
 	await inspect(admin, 'admin-indicators');
 	await open(admin, '/admin/report');
 	await inspect(admin, 'report');
+	const [download] = await Promise.all([admin.waitForEvent('download'), admin.getByRole('button', { name: 'Tải CSV' }).click()]);
+	assert.match(download.suggestedFilename(), /^bao-cao-.*\.csv$/);
+	const csv = fs.readFileSync(await download.path(), 'utf8');
+	// RFC 4180: lines end in CRLF.  This year's verified deals include the story's.
+	const lines = csv.split('\r\n');
+	assert.equal(lines[0], 'section,dimension,key,label,count,value_vnd');
+	assert.ok(lines.some((l) => /^deals,verified,,,[1-9][0-9]*,[1-9][0-9]{9,}$/.test(l)), `the report's CSV: ${lines.filter((l) => l.startsWith('deals')).join(' | ')}`);
 	const visitor = await person('visitor-login');
 	await open(visitor, '/login');
 	await inspect(visitor, 'login');
