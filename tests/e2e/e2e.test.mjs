@@ -427,6 +427,25 @@ test('the other main pages pass axe and are photographed', async () => {
 	const visitor = await person('visitor-login');
 	await open(visitor, '/login');
 	await inspect(visitor, 'login');
+	// The keyboard alone: on a page just loaded the skip link comes first
+	// and leads into the page, whose form follows; after a navigation
+	// within the app the new page's heading has the focus.
+	await open(visitor, '/login');
+	await visitor.keyboard.press('Tab');
+	assert.equal(await visitor.evaluate(() => document.activeElement.textContent), 'Bỏ qua, đến nội dung chính');
+	await visitor.keyboard.press('Enter');
+	assert.equal(await visitor.evaluate(() => document.activeElement.id), 'main');
+	await visitor.keyboard.press('Tab');
+	assert.equal(await visitor.evaluate(() => document.activeElement.getAttribute('type')), 'email');
+	await visitor.keyboard.type(INSTITUTE);
+	await visitor.keyboard.press('Tab');
+	await visitor.keyboard.type(PASSWORD);
+	await visitor.keyboard.press('Enter');
+	await visitor.getByRole('button', { name: /Đăng xuất/ }).waitFor();
+	assert.equal(await visitor.evaluate(() => document.activeElement.tagName), 'H1');
+	await visitor.getByRole('button', { name: /Đăng xuất/ }).click();
+	await visitor.getByRole('link', { name: 'Đăng nhập' }).first().waitFor();
+	await open(visitor, '/login');
 	// English on request, kept across pages; Vietnamese again on request.
 	await visitor.getByRole('button', { name: 'English' }).click();
 	await visitor.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();

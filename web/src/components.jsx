@@ -6,6 +6,7 @@ import { get } from './api.js';
 import { lang, t, label } from './i18n/index.js';
 import { vietnameseApiMessage } from './i18n/api_messages.js';
 import { useSignal } from './signal.js';
+import { navigations } from './router.js';
 
 let fieldSeq = 0;
 
@@ -152,13 +153,13 @@ export function Badge({ group, value }) {
 }
 
 // The page's <h1>, which also names the browser tab and takes focus after
-// a navigation so that screen readers announce the new page.
+// a navigation within the app so that screen readers announce the new page.
 export function PageTitle({ children, text }) {
 	const ref = useRef(null);
 	const title = text || (typeof children === 'string' ? children : '');
 	useEffect(() => {
 		if (title) document.title = `${title} — ${t('app.name')}`;
-		ref.current?.focus({ preventScroll: true });
+		if (navigations > 0) ref.current?.focus({ preventScroll: true });
 	}, [title]);
 	return <h1 tabIndex={-1} ref={ref}>{children}</h1>;
 }

@@ -6,17 +6,24 @@ import { signal } from './signal.js';
 
 export const location = signal(currentLocation());
 
+// How many times the app changed pages without a reload: a page's heading
+// takes focus after such a change, not on the first load (where the reader
+// starts at the top, skip link first).
+export let navigations = 0;
+
 function currentLocation() {
 	return { path: window.location.pathname, search: window.location.search };
 }
 
 window.addEventListener('popstate', () => {
+	navigations += 1;
 	location.value = currentLocation();
 });
 
 export function navigate(to, { replace = false } = {}) {
 	if (replace) history.replaceState(null, '', to);
 	else history.pushState(null, '', to);
+	navigations += 1;
 	location.value = currentLocation();
 	window.scrollTo(0, 0);
 }
