@@ -420,8 +420,10 @@ test('the other main pages pass axe and are photographed', async () => {
 	const [download] = await Promise.all([admin.waitForEvent('download'), admin.getByRole('button', { name: 'Tải CSV' }).click()]);
 	assert.match(download.suggestedFilename(), /^bao-cao-.*\.csv$/);
 	const csv = fs.readFileSync(await download.path(), 'utf8');
-	// RFC 4180: lines end in CRLF.  This year's verified deals include the story's.
-	const lines = csv.split('\r\n');
+	// A byte-order mark for Excel, then RFC 4180's CRLF lines.  This year's
+	// verified deals include the story's.
+	assert.ok(csv.startsWith('\ufeff'), 'the CSV file starts with a byte-order mark');
+	const lines = csv.slice(1).split('\r\n');
 	assert.equal(lines[0], 'section,dimension,key,label,count,value_vnd');
 	assert.ok(lines.some((l) => /^deals,verified,,,[1-9][0-9]*,[1-9][0-9]{9,}$/.test(l)), `the report's CSV: ${lines.filter((l) => l.startsWith('deals')).join(' | ')}`);
 	const visitor = await person('visitor-login');

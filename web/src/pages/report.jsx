@@ -82,7 +82,9 @@ function CsvDownload({ from, to }) {
 			return;
 		}
 		const name = `bao-cao-${from}-${to}.csv`;
-		const url = URL.createObjectURL(new Blob([res.data], { type: 'text/csv;charset=utf-8' }));
+		// A byte-order mark first: without it Excel, which the Department's
+		// staff open reports with, reads the UTF-8 names as another code page.
+		const url = URL.createObjectURL(new Blob(['\ufeff', res.data], { type: 'text/csv;charset=utf-8' }));
 		const a = document.createElement('a');
 		a.href = url;
 		a.download = name;
