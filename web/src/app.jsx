@@ -1,7 +1,7 @@
 // The shell: skip link, header with the navigation this user may use, the
 // language switch, the current page, and the footer.  Pages are chosen by
 // routes.js and receive their URL parameters as props.
-import { useEffect, useState } from 'preact/hooks';
+import { useLayoutEffect, useState } from 'preact/hooks';
 import { Link, location, matchPath, navigate } from './router.js';
 import { routes } from './routes.js';
 import { session, signOut, isAdmin } from './session.js';
@@ -18,10 +18,11 @@ function resolve(path) {
 	return null;
 }
 
-// Loads the page module of a route and renders it.
+// Loads the page module of a route and renders it (the import starts in a
+// layout effect for the reason components.jsx gives for its fetches).
 function Page({ route, params }) {
 	const [mod, setMod] = useState(null);
-	useEffect(() => {
+	useLayoutEffect(() => {
 		let live = true;
 		setMod(null);
 		route.load().then((m) => live && setMod(m));

@@ -1,7 +1,12 @@
 // Pieces every page uses: a form field with its label and the API's message
 // beside it, the banner for a refused request, loading and paging, status
 // badges, and the reference lists (provinces, sectors) fetched once.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+
+// Requests start in a layout effect, right after the render that needs
+// them: Preact runs plain effects only after the next paint (up to 100 ms
+// later in a tab that is not painting), which would hold every fetch back.
+const useFetchEffect = useLayoutEffect;
 import { get } from './api.js';
 import { lang, t, label } from './i18n/index.js';
 import { vietnameseApiMessage } from './i18n/api_messages.js';
@@ -96,7 +101,7 @@ export function Loading() {
 export function useApi(path) {
 	const [state, setState] = useState({ loading: !!path, res: null });
 	const [tick, setTick] = useState(0);
-	useEffect(() => {
+	useFetchEffect(() => {
 		if (!path) {
 			setState({ loading: false, res: null });
 			return undefined;
@@ -130,7 +135,7 @@ export function usePagedList(path) {
 		setCursor(res.data.next_cursor);
 		setState({ loading: false, problem: null });
 	};
-	useEffect(() => {
+	useFetchEffect(() => {
 		setItems([]);
 		setCursor(null);
 		load(null, true);
@@ -164,18 +169,31 @@ export function PageTitle({ children, text }) {
 	return <h1 tabIndex={-1} ref={ref}>{children}</h1>;
 }
 
-// Provinces and sectors change only with a migration: fetched once per page load.
+// Lists that change only with a migration (provinces, sectors, the plan's
+// indicators' titles): fetched once per page load, however many components
+// ask (every listing card does), and asked again only after a failure.
 const reference = {};
-function useReference(path) {
-	const [data, setData] = useState(reference[path] || null);
-	useEffect(() => {
-		if (reference[path]) return;
-		get(path).then((res) => {
-			if (res.ok) {
-				reference[path] = res.data.items;
-				setData(res.data.items);
-			}
+const referenceRequests = {};
+function loadReference(path) {
+	if (!referenceRequests[path]) {
+		referenceRequests[path] = get(path).then((res) => {
+			if (res.ok) reference[path] = res.data.items;
+			else delete referenceRequests[path];
+			return reference[path] || null;
 		});
+	}
+	return referenceRequests[path];
+}
+
+export function useReference(path) {
+	const [data, setData] = useState(reference[path] || null);
+	useFetchEffect(() => {
+		if (reference[path]) return undefined;
+		let live = true;
+		loadReference(path).then((items) => live && items && setData(items));
+		return () => {
+			live = false;
+		};
 	}, [path]);
 	return data || [];
 }

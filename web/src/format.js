@@ -4,9 +4,28 @@ import { lang, t } from './i18n/index.js';
 
 const locale = () => (lang.value === 'en' ? 'en-GB' : 'vi-VN');
 
+// Intl formatters are slow to build (a list of twenty listings builds
+// sixty), so each is built once per locale and kind.
+const formatters = new Map();
+function formatter(kind, loc, make) {
+	const key = `${kind}:${loc}`;
+	let f = formatters.get(key);
+	if (f === undefined) {
+		f = make(loc);
+		formatters.set(key, f);
+	}
+	return f;
+}
+
+const WHOLE = (loc) => new Intl.NumberFormat(loc, { maximumFractionDigits: 0 });
+const DAY = (loc) => new Intl.DateTimeFormat(loc, { day: '2-digit', month: '2-digit', year: 'numeric', timeZone: 'Asia/Ho_Chi_Minh' });
+const MINUTE = (loc) => new Intl.DateTimeFormat(loc, {
+	day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'Asia/Ho_Chi_Minh',
+});
+
 export function money(vnd) {
 	if (vnd === null || vnd === undefined) return t('common.negotiable');
-	return `${new Intl.NumberFormat('vi-VN', { maximumFractionDigits: 0 }).format(vnd)} ₫`;
+	return `${formatter('whole', 'vi-VN', WHOLE).format(vnd)} ₫`;
 }
 
 export function priceRange(min, max) {
@@ -17,18 +36,16 @@ export function priceRange(min, max) {
 
 export function number(n, digits = 0) {
 	if (n === null || n === undefined) return '—';
-	return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits }).format(n);
+	if (digits === 0) return formatter('whole', locale(), WHOLE).format(n);
+	return formatter(`digits${digits}`, locale(), (loc) => new Intl.NumberFormat(loc, { maximumFractionDigits: digits })).format(n);
 }
 
 export function date(iso) {
 	if (!iso) return '—';
-	return new Intl.DateTimeFormat(locale(), { day: '2-digit', month: '2-digit', year: 'numeric', timeZone: 'Asia/Ho_Chi_Minh' }).format(new Date(iso));
+	return formatter('day', locale(), DAY).format(new Date(iso));
 }
 
 export function dateTime(iso) {
 	if (!iso) return '—';
-	return new Intl.DateTimeFormat(locale(), {
-		day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit',
-		timeZone: 'Asia/Ho_Chi_Minh',
-	}).format(new Date(iso));
+	return formatter('minute', locale(), MINUTE).format(new Date(iso));
 }

@@ -3,12 +3,12 @@
 // sector <select> grouped by field, the plan's indicators fetched once, the
 // card a search result is shown as, and the error of a field the API named
 // with a nested path ("equipment.year").
-import { useEffect, useState } from 'preact/hooks';
-import { get, newKey } from '../api.js';
+import { useState } from 'preact/hooks';
+import { newKey } from '../api.js';
 import { Link } from '../router.js';
 import { lang, t, label } from '../i18n/index.js';
 import { useSignal } from '../signal.js';
-import { Problem, useProvinces, useSectors, useRefName } from '../components.jsx';
+import { Problem, useProvinces, useReference, useSectors, useRefName } from '../components.jsx';
 import { date, priceRange } from '../format.js';
 import '../styles/listings.css';
 import '../i18n/listings.js';
@@ -48,20 +48,7 @@ export function SectorOptions({ sectors, fieldLabel }) {
 }
 
 // The plan's indicators (code and title), fetched once per page load.
-let indicatorCache = null;
-export function useIndicators() {
-	const [items, setItems] = useState(indicatorCache || []);
-	useEffect(() => {
-		if (indicatorCache) return;
-		get('/indicators').then((res) => {
-			if (res.ok) {
-				indicatorCache = res.data.items;
-				setItems(res.data.items);
-			}
-		});
-	}, []);
-	return items;
-}
+export const useIndicators = () => useReference('/indicators');
 
 export function useIndicatorTitle() {
 	const language = useSignal(lang);
