@@ -201,6 +201,26 @@ export function useReference(path) {
 export const useProvinces = () => useReference('/provinces');
 export const useSectors = () => useReference('/sectors');
 
+// Sector and province names by code / slug in the current language: the
+// code itself until the reference list has arrived (or for one it lacks),
+// '—' for none.
+export function useNames() {
+	const sectors = useSectors();
+	const provinces = useProvinces();
+	const name = useRefName();
+	const lookup = (list, key, value) => {
+		if (!value) return '—';
+		const item = list.find((x) => x[key] === value);
+		return item ? name(item) : value;
+	};
+	return {
+		sectors,
+		provinces,
+		sector: (code) => lookup(sectors, 'code', code),
+		province: (slug) => lookup(provinces, 'slug', slug),
+	};
+}
+
 // The name of a province or sector in the current language.
 export function useRefName() {
 	const language = useSignal(lang);

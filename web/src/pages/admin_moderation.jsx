@@ -11,7 +11,7 @@ import { get, post } from '../api.js';
 import { Link } from '../router.js';
 import { t, label } from '../i18n/index.js';
 import { date, money } from '../format.js';
-import { Badge, Field, Loading, PageTitle, Problem, fieldErrors, useProvinces, useRefName } from '../components.jsx';
+import { Badge, Field, Loading, PageTitle, Problem, fieldErrors, useNames } from '../components.jsx';
 import { FormProblem } from './admin_problem.jsx';
 import '../styles/admin.css';
 import '../i18n/admin.js';
@@ -250,9 +250,7 @@ function ListingItem({ item, orgQueued, onDone, onReplace }) {
 
 function OrganizationItem({ item, onVerified }) {
 	const o = item.organization;
-	const provinces = useProvinces();
-	const refName = useRefName();
-	const province = provinces.find((p) => p.slug === o.province);
+	const names = useNames();
 	const [note, setNote] = useState('');
 	const [busy, setBusy] = useState(false);
 	const [problem, setProblem] = useState(null);
@@ -274,7 +272,7 @@ function OrganizationItem({ item, onVerified }) {
 			<dl class="pairs">
 				<div><dt>{t('admin.mod.kind')}</dt><dd>{label('org_kind', o.kind)}</dd></div>
 				<div><dt>{t('admin.mod.tax_code')}</dt><dd>{o.tax_code || t('admin.mod.none')}</dd></div>
-				<div><dt>{t('admin.mod.province')}</dt><dd>{province ? refName(province) : o.province}</dd></div>
+				<div><dt>{t('admin.mod.province')}</dt><dd>{names.province(o.province)}</dd></div>
 				<div><dt>{t('admin.mod.registered')}</dt><dd>{date(o.created_at)}</dd></div>
 			</dl>
 			{o.description ? <p class="org-description">{o.description}</p> : null}

@@ -4,13 +4,13 @@
 // (deals_actions.jsx), the message thread and the history in words.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { newKey, post } from '../api.js';
-import { Field, Loading, MoreButton, PageTitle, Problem, fieldErrors, useApi, usePagedList } from '../components.jsx';
+import { Field, Loading, MoreButton, PageTitle, Problem, fieldErrors, useApi, usePagedList, useNames } from '../components.jsx';
 import { dateTime, money } from '../format.js';
 import { ENUMS, label, t } from '../i18n/index.js';
 import { Link } from '../router.js';
 import { isAdmin } from '../session.js';
 import { DealActions } from './deals_actions.jsx';
-import { DealStateBadge, orgText, useProvinceName } from './deals_shared.jsx';
+import { DealStateBadge, orgText } from './deals_shared.jsx';
 import '../styles/deals.css';
 import '../i18n/deals.js';
 
@@ -201,7 +201,7 @@ export default function DealPage({ id }) {
 	const [deal, setDeal] = useState(null);
 	const [outcome, setOutcome] = useState(null);
 	const [historyTick, setHistoryTick] = useState(0);
-	const provinceName = useProvinceName();
+	const provinceName = useNames().province;
 	const admin = isAdmin();
 	// After an action its buttons are replaced: keyboard focus goes to
 	// what happened instead of falling back to the top of the page.

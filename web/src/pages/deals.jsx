@@ -3,13 +3,13 @@
 // organisation's role (buyer or seller).  The filters live in the URL, so
 // the back button and a bookmark keep them.
 import { query } from '../api.js';
-import { Field, MoreButton, PageTitle, Problem, usePagedList } from '../components.jsx';
+import { Field, MoreButton, PageTitle, Problem, usePagedList, useNames } from '../components.jsx';
 import { dateTime } from '../format.js';
 import { ENUMS, label, t } from '../i18n/index.js';
 import { Link, location, navigate, searchParams } from '../router.js';
 import { isAdmin } from '../session.js';
 import { useSignal } from '../signal.js';
-import { DealStateBadge, orgText, useProvinceName } from './deals_shared.jsx';
+import { DealStateBadge, orgText } from './deals_shared.jsx';
 import '../styles/deals.css';
 import '../i18n/deals.js';
 
@@ -36,7 +36,7 @@ export default function DealsPage() {
 	const state = ENUMS.deal_state.includes(params.state) ? params.state : '';
 	const role = !admin && ROLES.includes(params.role) ? params.role : '';
 	const list = usePagedList(`/deals${query({ state, role, limit: 20 })}`);
-	const provinceName = useProvinceName();
+	const provinceName = useNames().province;
 	const setFilter = (name) => (e) => {
 		const next = { state, role, [name]: e.currentTarget.value };
 		navigate(`/deals${query(next)}`, { replace: true });

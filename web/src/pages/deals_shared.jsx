@@ -1,25 +1,14 @@
 // Pieces the account, deal, notification and organisation pages share:
 // the deal's state badge (the end-to-end tests find it by its test id),
 // how one of a deal's organisations is named (an anonymous listing's
-// owner shows only its kind and province), province names by slug, and
-// the median first-response time in words.
-import { Badge, useProvinces, useRefName } from '../components.jsx';
+// owner shows only its kind and province), and the median first-response
+// time in words.
+import { Badge } from '../components.jsx';
 import { label, t } from '../i18n/index.js';
 import '../i18n/deals.js';
 
 export function DealStateBadge({ state }) {
 	return <span data-testid="deal-state"><Badge group="deal_state" value={state} /></span>;
-}
-
-// (slug) -> the province's name in the current language (the slug until
-// the reference list has arrived).
-export function useProvinceName() {
-	const provinces = useProvinces();
-	const refName = useRefName();
-	return (slug) => {
-		const p = provinces.find((x) => x.slug === slug);
-		return p ? refName(p) : slug || '—';
-	};
 }
 
 // A DealOrganization (or ListingOwner) in words; `id` and `name` are

@@ -8,9 +8,9 @@ import { location, navigate, Link } from '../router.js';
 import { session } from '../session.js';
 import { useSignal } from '../signal.js';
 import { t, label, ENUMS } from '../i18n/index.js';
-import { Field, Problem, PageTitle, MoreButton, usePagedList, fieldErrors, useRefName } from '../components.jsx';
+import { Field, Problem, PageTitle, MoreButton, usePagedList, fieldErrors, useRefName, useNames } from '../components.jsx';
 import { money } from '../format.js';
-import { ListingCard, SectorOptions, useIdempotencyKey, useNames } from './listings_shared.jsx';
+import { ListingCard, SectorOptions, useIdempotencyKey } from './listings_shared.jsx';
 import '../i18n/listings.js';
 
 // The search parameters this page understands, in the API's names.

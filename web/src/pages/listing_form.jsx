@@ -11,10 +11,10 @@ import { Link, navigate } from '../router.js';
 import { session } from '../session.js';
 import { useSignal } from '../signal.js';
 import { t, label, ENUMS } from '../i18n/index.js';
-import { Field, Loading, PageTitle, Problem, fieldErrors, useApi, useRefName } from '../components.jsx';
+import { Field, Loading, PageTitle, Problem, fieldErrors, useApi, useRefName, useNames } from '../components.jsx';
 import { money } from '../format.js';
 import { EDITABLE } from './listings_actions.jsx';
-import { SectorOptions, WriteProblem, errorFor, listingHref, useIdempotencyKey, useIndicators, useIndicatorTitle, useNames } from './listings_shared.jsx';
+import { SectorOptions, WriteProblem, errorFor, listingHref, useIdempotencyKey, useIndicators, useIndicatorTitle } from './listings_shared.jsx';
 import '../i18n/listings.js';
 
 const TECH_ONLY_EXCLUDED = ['sale', 'lease'];

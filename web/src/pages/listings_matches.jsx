@@ -7,8 +7,8 @@
 // replaced by names.  A phrase of a form not known here is shown as sent.
 import { Link } from '../router.js';
 import { t, label } from '../i18n/index.js';
-import { Loading, Problem, useApi, useRefName } from '../components.jsx';
-import { listingHref, useNames } from './listings_shared.jsx';
+import { Loading, Problem, useApi, useRefName, useNames } from '../components.jsx';
+import { listingHref } from './listings_shared.jsx';
 import '../i18n/listings.js';
 
 // The equipment modes the fit reason names, back to their enum values.

@@ -8,7 +8,7 @@ import { newKey } from '../api.js';
 import { Link } from '../router.js';
 import { lang, t, label } from '../i18n/index.js';
 import { useSignal } from '../signal.js';
-import { Problem, useProvinces, useReference, useSectors, useRefName } from '../components.jsx';
+import { Problem, useNames, useReference, useRefName } from '../components.jsx';
 import { date, priceRange } from '../format.js';
 import '../styles/listings.css';
 import '../i18n/listings.js';
@@ -18,19 +18,6 @@ export const listingHref = (l) => `/listings/${encodeURIComponent(l.ref || l.id)
 
 // A listing's price range, kept from breaking between a number and its ₫.
 export const price = (l) => priceRange(l.price_min_vnd, l.price_max_vnd).replace(/ ₫/g, '\u00a0₫');
-
-// Looks up sector and province names by code / slug in the current language.
-export function useNames() {
-	const sectors = useSectors();
-	const provinces = useProvinces();
-	const name = useRefName();
-	return {
-		sectors,
-		provinces,
-		sector: (code) => (code ? name(sectors.find((s) => s.code === code)) || code : '—'),
-		province: (slug) => (slug ? name(provinces.find((p) => p.slug === slug)) || slug : '—'),
-	};
-}
 
 // The sector options: each field as an <optgroup> whose first option is the
 // whole field (it includes its subfields in a search), then its subfields.

@@ -4,13 +4,13 @@
 // profile here: PATCH with If-Match, sending only what changed.
 import { useState } from 'preact/hooks';
 import { api, query } from '../api.js';
-import { Field, Loading, MoreButton, PageTitle, Problem, fieldErrors, useApi, usePagedList, useProvinces, useRefName } from '../components.jsx';
+import { Field, Loading, MoreButton, PageTitle, Problem, fieldErrors, useApi, usePagedList, useProvinces, useRefName, useNames } from '../components.jsx';
 import { date, priceRange } from '../format.js';
 import { ENUMS, label, t } from '../i18n/index.js';
 import { Link } from '../router.js';
 import { isAdmin, session, signIn } from '../session.js';
 import { useSignal } from '../signal.js';
-import { responseTimeText, useProvinceName } from './deals_shared.jsx';
+import { responseTimeText } from './deals_shared.jsx';
 import '../styles/deals.css';
 import '../i18n/deals.js';
 
@@ -159,7 +159,7 @@ export default function OrganizationPage({ id }) {
 	const [saved, setSaved] = useState(null);
 	const [editing, setEditing] = useState(false);
 	const [notice, setNotice] = useState(null);
-	const provinceName = useProvinceName();
+	const provinceName = useNames().province;
 	const fetched = res?.ok ? res.data : null;
 	// The latest copy: what the edit returned, unless GET has a newer one.
 	const org = saved && (!fetched || saved.version >= fetched.version) ? { ...fetched, ...saved } : fetched;

@@ -5,11 +5,10 @@
 // form here saves one by name, words and kind.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, newKey, post, query } from '../api.js';
-import { Field, MoreButton, PageTitle, Problem, useForm, usePagedList, useRefName, useSectors } from '../components.jsx';
+import { Field, MoreButton, PageTitle, Problem, useForm, usePagedList, useRefName, useSectors, useNames } from '../components.jsx';
 import { date, money } from '../format.js';
 import { ENUMS, label, t } from '../i18n/index.js';
 import { Link } from '../router.js';
-import { useProvinceName } from './deals_shared.jsx';
 import '../styles/deals.css';
 import '../i18n/deals.js';
 
@@ -17,7 +16,7 @@ import '../i18n/deals.js';
 function useFilterWords() {
 	const sectors = useSectors();
 	const refName = useRefName();
-	const provinceName = useProvinceName();
+	const provinceName = useNames().province;
 	return (f) => {
 		const out = [];
 		if (f.q) out.push([t('saved.f.q'), `“${f.q}”`]);
