@@ -26,6 +26,11 @@ BUILD_PACKAGES=(build-essential cmake pkg-config openssl libevent-dev libpq-dev 
 # recommended by clang, so named here).
 FUZZ_PACKAGES=(clang libclang-rt-dev)
 
+# A TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # npm_ci DIR: installs DIR's locked npm packages, only when its
 # package-lock.json changed since the last install (npm ci starts afresh).
 npm_ci() {

@@ -14,7 +14,7 @@
 # build; SMOKE_LISTEN_PORT and SMOKE_PG_PORT choose the ports (default: free ones).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.sh"
 TIMEOUT=${SMOKE_TIMEOUT:-300}
 DEMO_EMAIL=lan.nguyen@vien.demo.vn
 DEMO_PASSWORD=mat-khau-demo-2026
@@ -28,10 +28,6 @@ fail() {
 		echo "----" >&2
 	fi
 	exit 1
-}
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # Alive and not a zombie (PID 1 of a container may never reap what it inherits).

@@ -34,7 +34,7 @@ MARKETPLACE_DATABASE_URL=$db_url MARKETPLACE_LOG=warn "$bin" migrate
 psql "$db_url" -X -q -v ON_ERROR_STOP=1 <"$ROOT/scripts/demo.sql"
 MARKETPLACE_DATABASE_URL=$db_url MARKETPLACE_LOG=warn "$bin" seed-demo --listings 300 >/dev/null
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 MARKETPLACE_DATABASE_URL=$db_url MARKETPLACE_LISTEN=127.0.0.1:$port MARKETPLACE_THREADS=2 \
 	MARKETPLACE_WEB_DIR="$ROOT/web/dist" MARKETPLACE_LOG=info \
 	"$bin" serve --no-migrate 2>"$out/server.log" &
